@@ -1,0 +1,97 @@
+"""`vidgan restore`: a video file in, a restored video file out, timing and audio kept.
+
+>>> import vidgan
+>>> result = vidgan.restore("dive.mp4")            # writes dive.restored.mp4
+>>> result = vidgan.restore("dive.mp4", "out.mkv", model="identity", batch=8)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vidgan.engine import run_pipeline
+from vidgan.processors import ClassicRestorer, Identity, Processor
+from vidgan.video import VideoReader, VideoWriter, WriterSettings
+from vidgan.video.writer import check_output_path
+
+
+def _classic(device: str, precision: str) -> Processor:
+    return ClassicRestorer()
+
+
+def _identity(device: str, precision: str) -> Processor:
+    return Identity()
+
+
+# name -> builder(device, precision); the GAN generators join this list
+MODELS: dict[str, Callable[[str, str], Processor]] = {
+    "classic": _classic,
+    "identity": _identity,
+}
+DEFAULT_MODEL = "classic"
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore run wrote."""
+
+    output: str
+    frames: int
+    seconds: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def default_output(path: str | os.PathLike[str]) -> str:
+    """``clip.mov`` -> ``clip.restored.mp4``, beside the input."""
+    stem = os.path.splitext(os.fspath(path))[0]
+    return f"{stem}.restored.mp4"
+
+
+def restore(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    model: str = DEFAULT_MODEL,
+    batch: int = 4,
+    device: str = "auto",
+    precision: str = "auto",
+    deinterlace: bool = False,
+    settings: WriterSettings = WriterSettings(),
+    on_start: Callable[[int | None], None] | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> RestoreResult:
+    """Restore ``input`` into ``output`` (default: ``<input stem>.restored.mp4`` beside it).
+
+    ``on_start(total)`` is called once the input is open, with the expected frame count when
+    the container states one (None otherwise); ``on_frame(done)`` after each written frame.
+
+    Raises:
+        InputError: the input cannot be read as video.
+        OutputError: the output exists (without ``settings.overwrite``) or cannot be written.
+        ValueError: an unknown model, device or precision, or a batch below 1.
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    output = os.fspath(output) if output is not None else default_output(input)
+    check_output_path(output, source=os.fspath(input), overwrite=settings.overwrite)
+    processor = MODELS[model](device, precision)
+
+    with VideoReader(input, deinterlace=deinterlace) as reader:
+        if on_start is not None:
+            on_start(reader.info.frames)
+        with VideoWriter.like(reader.info, output, settings) as writer:
+            stats = run_pipeline(
+                reader,
+                processor,
+                lambda f: writer.write(f.image, f.pts, f.duration),
+                batch=batch,
+                on_frame=on_frame,
+            )
+    return RestoreResult(writer.path, stats.frames, stats.seconds)

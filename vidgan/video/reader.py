@@ -1,0 +1,199 @@
+"""Decoding a video into upright RGB frames with their timestamps, one frame at a time.
+
+The reader keeps no more than the decoder's own buffers in memory, takes timestamps from the
+container (synthesising them where a raw stream has none), turns the picture upright according
+to the display matrix, and converts to RGB with the matrix and range the stream declares.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.video.reformatter import ColorRange, VideoReformatter
+
+from vidgan.errors import InputError
+from vidgan.video.probe import VideoInfo, describe_stream, open_input, video_stream
+
+log = logging.getLogger(__name__)
+
+# a damaged packet or two is concealed and skipped; beyond this many the file is called damaged
+_MAX_DECODE_ERRORS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded picture.
+
+    ``image`` is uint8 RGB, shape (H, W, 3), upright. ``pts`` counts ``time_base`` units.
+    """
+
+    image: np.ndarray
+    pts: int
+    time_base: Fraction
+    duration: int | None = None
+
+    @property
+    def time(self) -> Fraction:
+        return self.pts * self.time_base
+
+
+class VideoReader:
+    """Iterate the frames of a file or URL in presentation order.
+
+    >>> with VideoReader("clip.mp4") as reader:
+    ...     for frame in reader:
+    ...         frame.image.shape  # (H, W, 3)
+
+    A change of picture size in mid-stream is rescaled to the first frame's size, with a
+    warning: the frame count and timing are kept, which is what an encoder downstream needs.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        deinterlace: bool = False,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self._container = open_input(self.path, options=options or {})
+        try:
+            self._stream = video_stream(self._container, self.path)
+            self._stream.thread_type = "AUTO"
+            self._frames = self._decode()
+            self._first = next(self._frames, None)
+            if self._first is None:
+                raise InputError("the video stream holds no decodable frame", self.path)
+            self.info: VideoInfo = describe_stream(
+                self._container, self._stream, self._first, self.path
+            )
+        except BaseException:
+            self._container.close()
+            raise
+
+        self._graph = self._deinterlacer() if deinterlace else None
+        if self.info.interlaced and not deinterlace:
+            log.warning("%s is interlaced; --deinterlace gives cleaner frames", self.path)
+        self._sws = VideoReformatter()
+        self._rotate = (self.info.rotation // 90) % 4
+        self._pts_step = self._frame_step()
+        self.resized_frames = 0
+        self.synthesised_pts = 0
+
+    # context manager
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    # decoding
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        """Yield decoded frames; demuxing failures are fatal, isolated decoding ones are not."""
+        errors = 0
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as e:
+                raise InputError(f"truncated or damaged ({e.strerror})", self.path) from None
+            try:
+                yield from packet.decode()
+            except av.error.FFmpegError as e:
+                errors += 1
+                log.warning("%s: skipped a damaged packet (%s)", self.path, e.strerror)
+                if errors > _MAX_DECODE_ERRORS:
+                    raise InputError(f"damaged video stream ({e.strerror})", self.path) from None
+
+    def _deinterlacer(self) -> av.filter.Graph:
+        graph = av.filter.Graph()
+        src = graph.add_buffer(template=self._stream)
+        bwdif = graph.add("bwdif", "mode=send_frame:parity=auto:deint=all")
+        sink = graph.add("buffersink")
+        src.link_to(bwdif)
+        bwdif.link_to(sink)
+        graph.configure()
+        return graph
+
+    def _frame_step(self) -> int:
+        """Timestamp units between frames, for streams whose frames carry no pts."""
+        rate = self.info.rate or Fraction(25)
+        return max(1, round(1 / (rate * self.info.time_base)))
+
+    def _filtered(self) -> Iterator[av.VideoFrame]:
+        decoded = itertools.chain((self._first,), self._frames)
+        if self._graph is None:
+            yield from decoded
+            return
+        for frame in decoded:
+            self._graph.push(frame)
+            yield from self._pull()
+        self._graph.push(None)
+        yield from self._pull()
+
+    def _pull(self) -> Iterator[av.VideoFrame]:
+        assert self._graph is not None
+        while True:
+            try:
+                yield self._graph.pull()
+            except (BlockingIOError, av.error.EOFError):
+                return
+
+    def __iter__(self) -> Iterator[Frame]:
+        info = self.info
+        tb = info.time_base
+        colour = info.colour
+        last_pts: int | None = None
+        warned_alpha = False
+        for frame in self._filtered():
+            # timestamps: keep the container's, make up missing ones, never go backwards
+            pts = frame.pts
+            if pts is None:
+                pts = 0 if last_pts is None else last_pts + self._pts_step
+                self.synthesised_pts += 1
+            elif last_pts is not None and pts <= last_pts:
+                log.debug("%s: non-increasing pts %d after %d", self.path, pts, last_pts)
+                pts = last_pts + 1
+            last_pts = pts
+
+            if info.has_alpha and not warned_alpha:
+                warnings.warn(f"{self.path}: the alpha channel is dropped", stacklevel=2)
+                warned_alpha = True
+
+            # to RGB at the first frame's stored size, with the stream's own matrix and range
+            if (frame.width, frame.height) != (info.coded_width, info.coded_height):
+                if not self.resized_frames:
+                    log.warning(
+                        "%s: picture size changes mid-stream to %dx%d; rescaling to %dx%d",
+                        self.path, frame.width, frame.height, info.coded_width, info.coded_height,
+                    )
+                self.resized_frames += 1
+            rgb = self._sws.reformat(
+                frame,
+                width=info.coded_width,
+                height=info.coded_height,
+                format="rgb24",
+                src_colorspace=colour.sws_matrix,
+                dst_colorspace=colour.sws_matrix,
+                src_color_range=colour.range,
+                dst_color_range=ColorRange.JPEG,
+            )
+            image = rgb.to_ndarray()
+            if self._rotate:
+                image = np.ascontiguousarray(np.rot90(image, self._rotate))
+            yield Frame(image, pts, tb, frame.duration or None)

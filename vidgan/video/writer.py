@@ -1,0 +1,314 @@
+"""Encoding RGB frames to a playable file that keeps the source's timing, audio and colour tags.
+
+Every frame is written with the timestamp it was read with, so variable frame rates stay
+variable and 24000/1001 stays exact. The source's audio (and subtitles, where the container can
+hold them) is copied packet for packet, interleaved by time as the video is written; audio is
+re-encoded to AAC only when the output container cannot hold its codec. The file is written
+under a temporary name beside the target and renamed only when it is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.video.reformatter import ColorRange, VideoReformatter
+
+from vidgan.errors import OutputError
+from vidgan.video.colour import Colour, output_colour
+from vidgan.video.probe import OtherStream, VideoInfo
+
+log = logging.getLogger(__name__)
+
+_MP4_FAMILY = ("mp4", "mov", "m4v", "3gp")
+# lossless codecs, or codecs whose quality is not set by crf
+_CRF_CODECS = {"libx264": "crf", "libx265": "crf", "libvpx-vp9": "crf", "libaom-av1": "crf"}
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """How the video is encoded. The defaults give H.264 that browsers play."""
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "veryfast"
+    overwrite: bool = False
+
+
+def check_output_path(
+    path: str | os.PathLike[str], *, source: str | None = None, overwrite: bool = False
+) -> str:
+    """Refuse, before any work is done, an output that cannot or must not be written."""
+    path = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(path)
+    if source is not None and "://" not in source and os.path.exists(path):
+        if os.path.samefile(path, source):
+            raise OutputError("is the input file; choose another output name", path)
+    if os.path.isdir(path):
+        raise OutputError("is a folder; give a file name", path)
+    if os.path.exists(path) and not overwrite:
+        raise OutputError("already exists (use -y/--overwrite to replace it)", path)
+    if not os.path.isdir(folder):
+        raise OutputError("the output folder does not exist", path)
+    if not os.access(folder, os.W_OK):
+        raise OutputError("the output folder is not writable", path)
+    return path
+
+
+def _temp_path(path: str) -> str:
+    folder, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    return os.path.join(folder, f".{stem}.{os.getpid()}.partial{ext}")
+
+
+class _Carry:
+    """Copies a source's audio and subtitle streams into the output, interleaved by time."""
+
+    def __init__(
+        self, source: str, output: av.container.OutputContainer, streams: tuple[OtherStream, ...]
+    ) -> None:
+        self._input = av.open(source)
+        self._map: dict[int, tuple[av.stream.Stream, av.audio.codeccontext.AudioCodecContext | None]] = {}
+        supported = output.supported_codecs
+        mp4 = any(n in output.format.name for n in _MP4_FAMILY)
+        for info in streams:
+            src = self._input.streams[info.index]
+            if info.codec in supported and not (mp4 and info.codec.startswith("pcm_")):
+                self._map[info.index] = (output.add_stream_from_template(src), None)
+            elif info.kind == "audio":
+                log.info("re-encoding audio stream %d (%s) to AAC", info.index, info.codec)
+                out = output.add_stream("aac", rate=info.sample_rate or 48000)
+                out.layout = src.codec_context.layout
+                if src.language:
+                    out.metadata["language"] = src.language
+                self._map[info.index] = (out, src.codec_context)
+            else:
+                log.warning("dropping %s stream %d: %s cannot hold %s",
+                            info.kind, info.index, output.format.name, info.codec)
+        selected = [self._input.streams[i] for i in self._map]
+        self._packets: Iterator[av.Packet] | None = (
+            self._input.demux(*selected) if selected else None
+        )
+        self._held: av.Packet | None = None
+        self._output = output
+
+    def pump(self, until: Fraction | None) -> None:
+        """Write every carried packet whose time is at or before ``until`` (all when None)."""
+        while self._packets is not None:
+            packet = self._held or next(self._packets, None)
+            self._held = None
+            if packet is None:
+                self._packets = None
+                break
+            if packet.size == 0:  # demuxer's flush marker
+                continue
+            t = packet.dts if packet.dts is not None else packet.pts
+            if until is not None and t is not None and t * packet.time_base > until:
+                self._held = packet
+                return
+            out, decoder = self._map[packet.stream.index]
+            if decoder is None:
+                packet.stream = out
+                self._output.mux(packet)
+            else:
+                for frame in decoder.decode(packet):
+                    self._output.mux(out.encode(frame))
+
+    def finish(self) -> None:
+        self.pump(None)
+        for out, decoder in self._map.values():
+            if decoder is not None:
+                for frame in decoder.decode(None):
+                    self._output.mux(out.encode(frame))
+                self._output.mux(out.encode(None))
+
+    def close(self) -> None:
+        self._input.close()
+
+
+class VideoWriter:
+    """Write uint8 RGB frames, shape (H, W, 3), each with its own timestamp.
+
+    >>> with VideoWriter.like(reader.info, "out.mp4") as writer:
+    ...     for frame in reader:
+    ...         writer.write(frame.image, frame.pts)
+
+    Leaving the ``with`` block normally finishes the file; leaving it by an exception removes
+    the partial file. Odd picture sizes are encoded as 4:4:4 to keep their exact size (4:2:0
+    needs even sizes); most browsers play only 4:2:0, the default for even sizes.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        width: int,
+        height: int,
+        time_base: Fraction,
+        rate: Fraction | None,
+        colour: Colour,
+        sample_aspect_ratio: Fraction = Fraction(1),
+        settings: WriterSettings = WriterSettings(),
+        carry_from: str | None = None,
+        carry: tuple[OtherStream, ...] = (),
+    ) -> None:
+        self.path = check_output_path(path, source=carry_from, overwrite=settings.overwrite)
+        self._temp = _temp_path(self.path)
+        self.width, self.height = width, height
+        self.time_base = time_base
+        self.colour = output_colour(colour)
+        self.frames_written = 0
+        self._carry: _Carry | None = None
+        self._sws = VideoReformatter()
+        try:
+            self._open(rate, sample_aspect_ratio, settings, carry_from, carry)
+        except BaseException:
+            self.abort()
+            raise
+
+    @classmethod
+    def like(
+        cls,
+        info: VideoInfo,
+        path: str | os.PathLike[str],
+        settings: WriterSettings = WriterSettings(),
+        *,
+        carry_streams: bool = True,
+    ) -> VideoWriter:
+        """A writer for frames read from ``info``'s file, carrying its audio and subtitles."""
+        sar = info.sample_aspect_ratio
+        if info.rotation % 180:
+            sar = 1 / sar  # the picture was turned, so its pixels were too
+        return cls(
+            path,
+            width=info.width,
+            height=info.height,
+            time_base=info.time_base,
+            rate=info.rate,
+            colour=info.colour,
+            sample_aspect_ratio=sar,
+            settings=settings,
+            carry_from=info.path if carry_streams and info.other_streams else None,
+            carry=info.other_streams if carry_streams else (),
+        )
+
+    def _open(
+        self,
+        rate: Fraction | None,
+        sar: Fraction,
+        settings: WriterSettings,
+        carry_from: str | None,
+        carry: tuple[OtherStream, ...],
+    ) -> None:
+        ext = os.path.splitext(self.path)[1].lower().lstrip(".")
+        options = {"movflags": "+faststart"} if ext in _MP4_FAMILY else {}
+        try:
+            self._output = av.open(self._temp, "w", options=options)
+        except (av.error.FFmpegError, ValueError) as e:
+            raise OutputError(f"cannot write a .{ext} file ({e})", self.path) from None
+        try:
+            stream = self._output.add_stream(settings.codec, rate=rate)
+        except (av.error.FFmpegError, ValueError) as e:
+            raise OutputError(f"unknown video codec {settings.codec!r} ({e})", self.path) from None
+
+        # picture, timing and colour tags
+        even = self.width % 2 == 0 and self.height % 2 == 0
+        self.pix_fmt = "yuv420p" if even else "yuv444p"
+        cc = stream.codec_context
+        cc.width, cc.height = self.width, self.height
+        cc.pix_fmt = self.pix_fmt
+        cc.time_base = self.time_base
+        stream.time_base = self.time_base
+        if rate:
+            cc.framerate = rate
+        cc.sample_aspect_ratio = sar
+        cc.colorspace = self.colour.matrix
+        cc.color_range = self.colour.range
+        cc.color_primaries = self.colour.primaries
+        cc.color_trc = self.colour.transfer
+        if settings.codec in _CRF_CODECS:
+            cc.options = {"crf": str(settings.crf), "preset": settings.preset}
+            if settings.codec == "libvpx-vp9":
+                cc.options = {"crf": str(settings.crf), "b": "0"}
+        self._stream = stream
+
+        if carry_from is not None and carry:
+            self._carry = _Carry(carry_from, self._output, carry)
+
+    # context manager
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # writing
+
+    def write(self, image: np.ndarray, pts: int, duration: int | None = None) -> None:
+        """Encode one frame: uint8 RGB (H, W, 3), shown at ``pts`` in ``time_base`` units."""
+        if image.shape != (self.height, self.width, 3):
+            raise ValueError(f"frame of shape {image.shape}; this writer takes "
+                             f"({self.height}, {self.width}, 3)")
+        rgb = av.VideoFrame.from_ndarray(image, format="rgb24")
+        frame = self._sws.reformat(
+            rgb,
+            format=self.pix_fmt,
+            src_colorspace=self.colour.sws_matrix,
+            dst_colorspace=self.colour.sws_matrix,
+            src_color_range=ColorRange.JPEG,
+            dst_color_range=self.colour.range,
+        )
+        frame.pts = pts
+        frame.time_base = self.time_base
+        if duration:
+            frame.duration = duration
+        self._mux(self._stream.encode(frame))
+        self.frames_written += 1
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            if self._carry is not None and packet.dts is not None:
+                self._carry.pump(packet.dts * packet.time_base)
+            self._output.mux(packet)
+
+    def close(self) -> None:
+        """Flush the encoder, copy the rest of the carried streams, and move the file in place."""
+        if self._output is None:
+            return
+        try:
+            self._mux(self._stream.encode(None))
+            if self._carry is not None:
+                self._carry.finish()
+            self._output.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._output = None
+        if self._carry is not None:
+            self._carry.close()
+        if self.frames_written == 0:
+            os.unlink(self._temp)
+            raise OutputError("no frames were written", self.path)
+        os.replace(self._temp, self.path)
+
+    def abort(self) -> None:
+        """Stop writing and remove the partial file."""
+        output = getattr(self, "_output", None)
+        self._output = None
+        for closer in (output, self._carry):
+            if closer is not None:
+                try:
+                    closer.close()
+                except (av.error.FFmpegError, OSError):
+                    pass
+        if os.path.exists(self._temp):
+            os.unlink(self._temp)
