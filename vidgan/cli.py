@@ -58,24 +58,61 @@ def cli(verbose: bool) -> None:
 
 @cli.command("restore")
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Output file [default: INPUT's name + .restored.mp4, beside it].")
-@click.option("-m", "--model", type=click.Choice(list(MODELS)), default=DEFAULT_MODEL,
-              show_default=True,
-              help="classic: colour, haze and noise correction with OpenCV; "
-              "identity: pass-through, to measure the pipeline.")
-@click.option("-b", "--batch", type=click.IntRange(1, 256), default=4, show_default=True,
-              help="Frames per model call.")
-@click.option("--device", default="auto", show_default=True,
-              help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto",
-              show_default=True, help="auto: fp16 on CUDA, bf16 on CPUs that have it, else fp32.")
-@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
-              help="Quality: lower is better and bigger.")
-@click.option("--preset", default="veryfast", show_default=True,
-              help="x264/x265 speed preset (ultrafast ... veryslow).")
-@click.option("--codec", default="libx264", show_default=True,
-              help="Video encoder (libx264, libx265, libvpx-vp9, ...).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Output file [default: INPUT's name + .restored.mp4, beside it].",
+)
+@click.option(
+    "-m",
+    "--model",
+    type=click.Choice(list(MODELS)),
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="classic: colour, haze and noise correction with OpenCV; "
+    "identity: pass-through, to measure the pipeline.",
+)
+@click.option(
+    "-b",
+    "--batch",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Frames per model call.",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "fp16", "bf16"]),
+    default="auto",
+    show_default=True,
+    help="auto: fp16 on CUDA, bf16 on CPUs that have it, else fp32.",
+)
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 51),
+    default=18,
+    show_default=True,
+    help="Quality: lower is better and bigger.",
+)
+@click.option(
+    "--preset",
+    default="veryfast",
+    show_default=True,
+    help="x264/x265 speed preset (ultrafast ... veryslow).",
+)
+@click.option(
+    "--codec",
+    default="libx264",
+    show_default=True,
+    help="Video encoder (libx264, libx265, libvpx-vp9, ...).",
+)
 @click.option("--deinterlace", is_flag=True, help="Deinterlace the input (bwdif) first.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")

@@ -111,7 +111,9 @@ class TorchRunner:
                     log.warning("out of memory: batch lowered to %d", step)
                 elif self.tiles < 16:
                     self.tiles *= 2
-                    log.warning("out of memory: splitting frames into %dx%d tiles", *(self.tiles,) * 2)
+                    log.warning(
+                        "out of memory: splitting frames into %dx%d tiles", *(self.tiles,) * 2
+                    )
                 else:
                     raise
         return torch.cat(outputs)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vidgan.engine import run_pipeline
+from vidgan.engine import run_pipeline, select_device
 from vidgan.processors import ClassicRestorer, Identity, Processor
 from vidgan.video import VideoReader, VideoWriter, WriterSettings
 from vidgan.video.writer import check_output_path
@@ -81,6 +81,7 @@ def restore(
         raise ValueError("batch must be at least 1")
     output = os.fspath(output) if output is not None else default_output(input)
     check_output_path(output, source=os.fspath(input), overwrite=settings.overwrite)
+    select_device(device)  # refuse a device that is not here, whichever model runs
     processor = MODELS[model](device, precision)
 
     with VideoReader(input, deinterlace=deinterlace) as reader:

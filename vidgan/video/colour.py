@@ -70,7 +70,9 @@ class Colour:
         return _SWS_MATRIX.get(self.matrix, av.video.reformatter.Colorspace.ITU601)
 
     def describe(self) -> str:
-        text = f"{_MATRIX_NAMES.get(self.matrix, str(self.matrix))}, {_RANGE_NAMES[self.range]} range"
+        text = (
+            f"{_MATRIX_NAMES.get(self.matrix, str(self.matrix))}, {_RANGE_NAMES[self.range]} range"
+        )
         return text + (" (untagged, guessed)" if self.guessed else "")
 
 

@@ -1,4 +1,4 @@
-"""What a media file holds, as vidgan sees it: `vidgan info` prints this, the reader relies on it."""
+"""What a media file holds, as vidgan sees it: `vidgan info` prints it, the reader relies on it."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ class VideoInfo:
             f"  video: {self.codec} {self.pix_fmt} ({self.bit_depth}-bit), "
             f"{self.width}x{self.height} displayed (stored {self.coded_width}x{self.coded_height}, "
             f"rotation {self.rotation}°), {rate}, time base {self.time_base}",
-            f"  pixel aspect {self.sample_aspect_ratio}, display aspect {self.display_aspect_ratio}, "
+            f"  pixel aspect {self.sample_aspect_ratio}, "
+            f"display aspect {self.display_aspect_ratio}, "
             f"{'interlaced' if self.interlaced else 'progressive'}"
             f"{', alpha' if self.has_alpha else ''}, frames in header: {self.frames or 'none'}",
             f"  colour: {self.colour.describe()}, primaries {self.colour.primaries}, "
@@ -87,7 +88,9 @@ class VideoInfo:
         return "\n".join(lines)
 
 
-def open_input(path: str | os.PathLike[str], **options: object) -> av.container.InputContainer:
+def open_input(
+    path: str | os.PathLike[str], options: dict[str, str] | None = None
+) -> av.container.InputContainer:
     """Open a media file for reading, turning every failure into one clear InputError."""
     path = os.fspath(path)
     if "://" not in path:
@@ -98,7 +101,7 @@ def open_input(path: str | os.PathLike[str], **options: object) -> av.container.
         if os.path.getsize(path) == 0:
             raise InputError("empty file", path)
     try:
-        return av.open(path, "r", **options)  # type: ignore[arg-type]
+        return av.open(path, "r", options=options or {})
     except av.error.FFmpegError as e:
         raise InputError(f"not a readable media file ({e.strerror})", path) from None
     except (OSError, UnicodeDecodeError) as e:
@@ -155,8 +158,12 @@ def describe_stream(
     sar = Fraction(sar) if sar else Fraction(1)
     if first is not None:
         colour = resolve_colour(
-            first.colorspace, first.color_range, first.color_primaries, first.color_trc,
-            coded_h, pix_fmt,
+            first.colorspace,
+            first.color_range,
+            first.color_primaries,
+            first.color_trc,
+            coded_h,
+            pix_fmt,
         )
     else:
         colour = resolve_colour(
@@ -164,7 +171,10 @@ def describe_stream(
         )
     field_order = str(getattr(cc, "field_order", "") or "").lower()
     interlaced = bool(first is not None and first.interlaced_frame) or field_order in (
-        "tt", "bb", "tb", "bt",
+        "tt",
+        "bb",
+        "tb",
+        "bt",
     )
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     if stream.duration is not None and stream.time_base is not None:

@@ -64,7 +64,7 @@ class VideoReader:
         options: dict[str, str] | None = None,
     ) -> None:
         self.path = os.fspath(path)
-        self._container = open_input(self.path, options=options or {})
+        self._container = open_input(self.path, options)
         try:
             self._stream = video_stream(self._container, self.path)
             self._stream.thread_type = "AUTO"
@@ -85,6 +85,11 @@ class VideoReader:
         self._sws = VideoReformatter()
         self._rotate = (self.info.rotation // 90) % 4
         self._pts_step = self._frame_step()
+        # where the container says the stream ends; a file cut short stops well before it
+        start, length = self._stream.start_time, self._stream.duration
+        self._stated_end = (
+            None if start is None or not length else (start + length) * self.info.time_base
+        )
         self.resized_frames = 0
         self.synthesised_pts = 0
 
@@ -113,7 +118,9 @@ class VideoReader:
             except av.error.FFmpegError as e:
                 raise InputError(f"truncated or damaged ({e.strerror})", self.path) from None
             try:
-                yield from packet.decode()
+                for frame in packet.decode():
+                    if isinstance(frame, av.VideoFrame):
+                        yield frame
             except av.error.FFmpegError as e:
                 errors += 1
                 log.warning("%s: skipped a damaged packet (%s)", self.path, e.strerror)
@@ -150,9 +157,11 @@ class VideoReader:
         assert self._graph is not None
         while True:
             try:
-                yield self._graph.pull()
+                frame = self._graph.pull()
             except (BlockingIOError, av.error.EOFError):
                 return
+            assert isinstance(frame, av.VideoFrame)
+            yield frame
 
     def __iter__(self) -> Iterator[Frame]:
         info = self.info
@@ -163,6 +172,8 @@ class VideoReader:
         for frame in self._filtered():
             # timestamps: keep the container's, make up missing ones, never go backwards
             pts = frame.pts
+            if pts is not None and frame.time_base is not None and frame.time_base != tb:
+                pts = round(pts * frame.time_base / tb)  # filters may count in finer units
             if pts is None:
                 pts = 0 if last_pts is None else last_pts + self._pts_step
                 self.synthesised_pts += 1
@@ -180,7 +191,11 @@ class VideoReader:
                 if not self.resized_frames:
                     log.warning(
                         "%s: picture size changes mid-stream to %dx%d; rescaling to %dx%d",
-                        self.path, frame.width, frame.height, info.coded_width, info.coded_height,
+                        self.path,
+                        frame.width,
+                        frame.height,
+                        info.coded_width,
+                        info.coded_height,
                     )
                 self.resized_frames += 1
             rgb = self._sws.reformat(
@@ -193,7 +208,25 @@ class VideoReader:
                 src_color_range=colour.range,
                 dst_color_range=ColorRange.JPEG,
             )
-            image = rgb.to_ndarray()
+            image: np.ndarray = rgb.to_ndarray()
             if self._rotate:
                 image = np.ascontiguousarray(np.rot90(image, self._rotate))
-            yield Frame(image, pts, tb, frame.duration or None)
+            duration = frame.duration or None
+            if duration and frame.time_base is not None and frame.time_base != tb:
+                duration = round(duration * frame.time_base / tb)
+            yield Frame(image, pts, tb, duration)
+        if last_pts is not None:
+            self._check_complete(last_pts)
+
+    def _check_complete(self, last_pts: int) -> None:
+        """Raise InputError when the frames end well before the stated end of the stream."""
+        if self._stated_end is None:
+            return
+        step = self._pts_step * self.info.time_base
+        end = last_pts * self.info.time_base + step
+        if self._stated_end - end > 2 * step + Fraction(1, 20):
+            raise InputError(
+                f"truncated: the video stops at {float(end):.2f} s "
+                f"of {float(self._stated_end):.2f} s",
+                self.path,
+            )

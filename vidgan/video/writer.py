@@ -9,6 +9,7 @@ under a temporary name beside the target and renamed only when it is complete.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -73,29 +74,37 @@ class _Carry:
         self, source: str, output: av.container.OutputContainer, streams: tuple[OtherStream, ...]
     ) -> None:
         self._input = av.open(source)
-        self._map: dict[int, tuple[av.stream.Stream, av.audio.codeccontext.AudioCodecContext | None]] = {}
+        self._output = output
+        self._copy: dict[int, av.stream.Stream] = {}
+        self._reencode: dict[int, tuple[av.AudioStream, av.AudioCodecContext]] = {}
         supported = output.supported_codecs
         mp4 = any(n in output.format.name for n in _MP4_FAMILY)
         for info in streams:
             src = self._input.streams[info.index]
+            # PCM in MP4 is legal but few players take it; AAC plays everywhere
             if info.codec in supported and not (mp4 and info.codec.startswith("pcm_")):
-                self._map[info.index] = (output.add_stream_from_template(src), None)
-            elif info.kind == "audio":
+                self._copy[info.index] = output.add_stream_from_template(src)
+            elif isinstance(src, av.AudioStream):
                 log.info("re-encoding audio stream %d (%s) to AAC", info.index, info.codec)
                 out = output.add_stream("aac", rate=info.sample_rate or 48000)
-                out.layout = src.codec_context.layout
+                channels = src.codec_context.layout.nb_channels
+                out.layout = {1: "mono", 2: "stereo", 6: "5.1"}.get(channels, f"{channels}c")
                 if src.language:
                     out.metadata["language"] = src.language
-                self._map[info.index] = (out, src.codec_context)
+                self._reencode[info.index] = (out, src.codec_context)
             else:
-                log.warning("dropping %s stream %d: %s cannot hold %s",
-                            info.kind, info.index, output.format.name, info.codec)
-        selected = [self._input.streams[i] for i in self._map]
+                log.warning(
+                    "dropping %s stream %d: %s cannot hold %s",
+                    info.kind,
+                    info.index,
+                    output.format.name,
+                    info.codec,
+                )
+        selected = [self._input.streams[i] for i in (*self._copy, *self._reencode)]
         self._packets: Iterator[av.Packet] | None = (
             self._input.demux(*selected) if selected else None
         )
         self._held: av.Packet | None = None
-        self._output = output
 
     def pump(self, until: Fraction | None) -> None:
         """Write every carried packet whose time is at or before ``until`` (all when None)."""
@@ -105,27 +114,27 @@ class _Carry:
             if packet is None:
                 self._packets = None
                 break
-            if packet.size == 0:  # demuxer's flush marker
+            if packet.size == 0:  # the demuxer's flush marker
                 continue
             t = packet.dts if packet.dts is not None else packet.pts
             if until is not None and t is not None and t * packet.time_base > until:
                 self._held = packet
                 return
-            out, decoder = self._map[packet.stream.index]
-            if decoder is None:
-                packet.stream = out
+            index = packet.stream.index
+            if index in self._copy:
+                packet.stream = self._copy[index]
                 self._output.mux(packet)
             else:
+                out, decoder = self._reencode[index]
                 for frame in decoder.decode(packet):
                     self._output.mux(out.encode(frame))
 
     def finish(self) -> None:
         self.pump(None)
-        for out, decoder in self._map.values():
-            if decoder is not None:
-                for frame in decoder.decode(None):
-                    self._output.mux(out.encode(frame))
-                self._output.mux(out.encode(None))
+        for out, decoder in self._reencode.values():
+            for frame in decoder.decode(None):
+                self._output.mux(out.encode(frame))
+            self._output.mux(out.encode(None))
 
     def close(self) -> None:
         self._input.close()
@@ -165,8 +174,13 @@ class VideoWriter:
         self.frames_written = 0
         self._carry: _Carry | None = None
         self._sws = VideoReformatter()
+        self._open = False
+        self._output = self._create()
+        self._open = True
         try:
-            self._open(rate, sample_aspect_ratio, settings, carry_from, carry)
+            self._stream = self._add_video(rate, sample_aspect_ratio, settings)
+            if carry_from is not None and carry:
+                self._carry = _Carry(carry_from, self._output, carry)
         except BaseException:
             self.abort()
             raise
@@ -197,22 +211,23 @@ class VideoWriter:
             carry=info.other_streams if carry_streams else (),
         )
 
-    def _open(
-        self,
-        rate: Fraction | None,
-        sar: Fraction,
-        settings: WriterSettings,
-        carry_from: str | None,
-        carry: tuple[OtherStream, ...],
-    ) -> None:
+    def _create(self) -> av.container.OutputContainer:
         ext = os.path.splitext(self.path)[1].lower().lstrip(".")
         options = {"movflags": "+faststart"} if ext in _MP4_FAMILY else {}
         try:
-            self._output = av.open(self._temp, "w", options=options)
+            return av.open(self._temp, "w", container_options=options)
         except (av.error.FFmpegError, ValueError) as e:
+            if os.path.exists(self._temp):
+                os.unlink(self._temp)
             raise OutputError(f"cannot write a .{ext} file ({e})", self.path) from None
+
+    def _add_video(
+        self, rate: Fraction | None, sar: Fraction, settings: WriterSettings
+    ) -> av.VideoStream:
         try:
             stream = self._output.add_stream(settings.codec, rate=rate)
+            if not isinstance(stream, av.VideoStream):
+                raise ValueError("not a video codec")
         except (av.error.FFmpegError, ValueError) as e:
             raise OutputError(f"unknown video codec {settings.codec!r} ({e})", self.path) from None
 
@@ -235,10 +250,7 @@ class VideoWriter:
             cc.options = {"crf": str(settings.crf), "preset": settings.preset}
             if settings.codec == "libvpx-vp9":
                 cc.options = {"crf": str(settings.crf), "b": "0"}
-        self._stream = stream
-
-        if carry_from is not None and carry:
-            self._carry = _Carry(carry_from, self._output, carry)
+        return stream
 
     # context manager
 
@@ -256,8 +268,9 @@ class VideoWriter:
     def write(self, image: np.ndarray, pts: int, duration: int | None = None) -> None:
         """Encode one frame: uint8 RGB (H, W, 3), shown at ``pts`` in ``time_base`` units."""
         if image.shape != (self.height, self.width, 3):
-            raise ValueError(f"frame of shape {image.shape}; this writer takes "
-                             f"({self.height}, {self.width}, 3)")
+            raise ValueError(
+                f"frame of shape {image.shape}; this writer takes ({self.height}, {self.width}, 3)"
+            )
         rgb = av.VideoFrame.from_ndarray(image, format="rgb24")
         frame = self._sws.reformat(
             rgb,
@@ -282,7 +295,7 @@ class VideoWriter:
 
     def close(self) -> None:
         """Flush the encoder, copy the rest of the carried streams, and move the file in place."""
-        if self._output is None:
+        if not self._open:
             return
         try:
             self._mux(self._stream.encode(None))
@@ -292,7 +305,7 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        self._output = None
+        self._open = False
         if self._carry is not None:
             self._carry.close()
         if self.frames_written == 0:
@@ -302,13 +315,11 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Stop writing and remove the partial file."""
-        output = getattr(self, "_output", None)
-        self._output = None
-        for closer in (output, self._carry):
-            if closer is not None:
-                try:
-                    closer.close()
-                except (av.error.FFmpegError, OSError):
-                    pass
+        if self._open:
+            self._open = False
+            for closer in (self._output, self._carry):
+                if closer is not None:
+                    with contextlib.suppress(av.error.FFmpegError, OSError):
+                        closer.close()
         if os.path.exists(self._temp):
             os.unlink(self._temp)

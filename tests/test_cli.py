@@ -1,0 +1,151 @@
+"""The `vidgan` command: exit codes, one-line errors, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from conftest import decoded, write_tone
+
+import vidgan
+from vidgan.cli import main
+
+
+def run(*args: str) -> int:
+    """Run the CLI in this process and return its exit code."""
+    try:
+        main(list(args))
+    except SystemExit as e:
+        return 0 if e.code is None else int(e.code)
+    return 0
+
+
+def test_version(capsys):
+    assert run("--version") == 0
+    assert capsys.readouterr().out.strip() == f"vidgan, version {vidgan.__version__}"
+
+
+def test_info_prints_what_vidgan_sees(make_video, capsys):
+    src = make_video(frames=10, size=(64, 48), rotation=90, audio=[("aac", 44100, "stereo")])
+    assert run("info", str(src)) == 0
+    out = capsys.readouterr().out
+    assert "48x64 displayed (stored 64x48, rotation 90°)" in out
+    assert "25.000 fps" in out
+    assert "audio #1: aac, 44100 Hz, 2 ch" in out
+    assert "0.400 s" in out
+
+
+def test_restore_writes_next_to_the_input(make_video, capsys):
+    src = make_video(name="dive.mp4", frames=8)
+    assert run("restore", str(src), "-q") == 0
+    out = src.parent / "dive.restored.mp4"
+    assert len(decoded(out)) == 8
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_and_summary_on_stderr(make_video, capsys):
+    src = make_video(frames=8)
+    assert run("restore", str(src), "-o", str(src.parent / "o.mp4"), "-m", "identity") == 0
+    err = capsys.readouterr().err
+    assert "8/8" in err and "frame/s" in err
+    assert "wrote" in err and "8 frames" in err
+
+
+def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 100)
+    audio = tmp_path / "song.m4a"
+    with av.open(str(audio), "w") as out:
+        write_tone(out, out.add_stream("aac", rate=44100, layout="mono"), 0.3)
+    return {
+        "missing": (tmp_path / "nope.mp4", "no such file"),
+        "empty": (empty, "empty file"),
+        "text": (text, "not a readable media file"),
+        "audio-only": (audio, "no video stream (only audio)"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "text", "audio-only"])
+def test_bad_input_is_one_line_and_exit_1(tmp_path, capsys, kind):
+    path, message = bad_inputs(tmp_path)[kind]
+    before = sorted(tmp_path.iterdir())
+    assert run("restore", str(path), "-q") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"vidgan: error: {path}: {message}")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_truncated_input(tmp_path, make_video, capsys):
+    whole = make_video(frames=100, size=(128, 96))
+    fast = tmp_path / "fast.mp4"
+    assert run("restore", str(whole), "-o", str(fast), "-q", "-m", "identity") == 0
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(fast.read_bytes()[: fast.stat().st_size // 2])
+    assert run("restore", str(cut), "-q") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cut.mp4: truncated" in err
+    assert not (tmp_path / "cut.restored.mp4").exists()
+    # cut without its index (written at the end) the file is not readable at all
+    plain = tmp_path / "plain.mp4"
+    plain.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert run("restore", str(plain), "-q") == 1
+    assert "plain.mp4: not a readable media file" in capsys.readouterr().err
+
+
+def test_output_folder_missing_or_unwritable(make_video, tmp_path, capsys):
+    src = make_video(frames=3)
+    assert run("restore", str(src), "-o", str(tmp_path / "no" / "out.mp4"), "-q") == 1
+    assert "output folder does not exist" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        assert run("restore", str(src), "-o", str(locked / "out.mp4"), "-q") == 1
+        assert "not writable" in capsys.readouterr().err
+
+
+def test_existing_output_needs_overwrite(make_video, capsys):
+    src = make_video(frames=3)
+    out = src.parent / "o.mp4"
+    out.write_bytes(b"x")
+    assert run("restore", str(src), "-o", str(out), "-q") == 1
+    assert "already exists (use -y/--overwrite" in capsys.readouterr().err
+    assert run("restore", str(src), "-o", str(out), "-q", "-y") == 0
+    assert len(decoded(out)) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--crf", "99"], "Invalid value for '--crf'"),
+        (["--batch", "0"], "Invalid value for '-b' / '--batch'"),
+        (["--model", "magic"], "Invalid value for '-m' / '--model'"),
+        (["--device", "cuda:7"], "device 'cuda:7'"),
+        (["--codec", "nosuchcodec"], "unknown video codec 'nosuchcodec'"),
+        (["--bogus"], "No such option '--bogus'"),
+    ],
+)
+def test_bad_option_is_one_line(make_video, capsys, args, message):
+    src = make_video(frames=3)
+    code = run("restore", str(src), "-q", "-o", str(src.parent / "o.mp4"), *args)
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    assert err.count("\n") == 1 and message in err, err
+    assert not (src.parent / "o.mp4").exists()
+
+
+def test_no_traceback_from_the_installed_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "vidgan", "restore", str(tmp_path / "missing.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"vidgan: error: {tmp_path / 'missing.mp4'}: no such file\n"
