@@ -42,8 +42,9 @@ class Inverter:
 
     name = "inverter"
 
-    def __init__(self, fail_on_call: int | None = None) -> None:
+    def __init__(self, fail_on_call: int | None = None, delay: float = 0.0) -> None:
         self.fail_on_call = fail_on_call
+        self.delay = delay
         self.error = Boom("processor")
         self.calls: list[str] = []
         self.batches: list[int] = []
@@ -54,6 +55,7 @@ class Inverter:
     def process(self, frames: np.ndarray) -> np.ndarray:
         self.calls.append("process")
         self.batches.append(len(frames))
+        time.sleep(self.delay)
         if len(self.batches) == self.fail_on_call:
             raise self.error
         return 255 - frames
@@ -116,6 +118,20 @@ def test_frames_come_out_in_order_with_their_timing(batch: int, count: int) -> N
     assert processor.batches == [batch] * full + ([rest] if rest else [])
 
 
+@pytest.mark.parametrize("batch", [3, 8])
+def test_batches_are_full_even_when_the_source_is_slow(batch: int) -> None:
+    def source() -> Iterator[Frame]:
+        for i in range(10):
+            time.sleep(0.002)
+            yield make_frame(i)
+
+    processor = Inverter()
+    out: list[Frame] = []
+    run_guarded(source(), processor, out.append, batch=batch)
+    assert [f.pts for f in out] == [3003 * i + 10 for i in range(10)]
+    assert processor.batches == [batch] * (10 // batch) + [10 % batch]
+
+
 def test_processor_is_reset_once_before_the_first_batch() -> None:
     processor = Inverter()
     run_guarded([make_frame(i) for i in range(5)], processor, lambda f: None, batch=2)
@@ -175,26 +191,34 @@ def test_reader_stays_within_the_queues_of_a_slow_writer(batch: int, queue_batch
     assert max(held) >= queues  # the reader did run ahead as far as the queues allow
 
 
-# failures: raised in the caller's thread, every thread ends, nothing hangs
+# failures: raised in the caller's thread, every thread ends, nothing hangs; each stage is slow
+# enough that the others are blocked on a full or an empty queue when it fails
 
 
-def test_a_source_error_is_raised() -> None:
+def slow_write(frame: Frame) -> None:
+    time.sleep(0.005)
+
+
+@pytest.mark.parametrize("slow", ["source", "writer"])
+def test_a_source_error_is_raised(slow: str) -> None:
     error = Boom("source")
 
     def source() -> Iterator[Frame]:
-        yield from (make_frame(i) for i in range(5))
+        for i in range(20):
+            if slow == "source":
+                time.sleep(0.005)
+            yield make_frame(i)
         raise error
 
-    out: list[Frame] = []
+    write = slow_write if slow == "writer" else lambda f: None
     with pytest.raises(Boom) as caught:
-        run_guarded(source(), Inverter(), out.append, batch=2)
+        run_guarded(source(), Inverter(), write, batch=3)
     assert caught.value is error
-    assert len(out) <= 4
 
 
 @pytest.mark.parametrize("batch", [1, 4])
 def test_a_processor_error_is_raised(batch: int) -> None:
-    processor = Inverter(fail_on_call=2)
+    processor = Inverter(fail_on_call=2, delay=0.05)
     with pytest.raises(Boom) as caught:
         run_guarded(endless(), processor, lambda f: None, batch=batch)
     assert caught.value is processor.error
@@ -216,6 +240,7 @@ def test_a_write_error_is_raised(batch: int) -> None:
     written: list[int] = []
 
     def write(frame: Frame) -> None:
+        time.sleep(0.02)
         if len(written) == 2:
             raise error
         written.append(frame.pts)
@@ -234,5 +259,5 @@ def test_an_on_frame_error_is_raised() -> None:
             raise error
 
     with pytest.raises(Boom) as caught:
-        run_guarded(endless(), Inverter(), lambda f: None, batch=2, on_frame=on_frame)
+        run_guarded(endless(), Inverter(), slow_write, batch=2, on_frame=on_frame)
     assert caught.value is error

@@ -1,6 +1,6 @@
 """The streaming engine: decode, process and encode overlap in three threads.
 
-    source ──▶ reader thread ──▶ [queue] ──▶ processor, in batches ──▶ [queue] ──▶ writer thread ──▶ sink
+    source ─▶ reader thread ─▶ [queue] ─▶ processor, in batches ─▶ [queue] ─▶ writer thread ─▶ sink
 
 Queues are bounded, so memory holds a few batches whatever the length of the video. A failure
 in any stage stops the other two and is raised in the caller's thread; no stage can block
@@ -87,7 +87,7 @@ def run_pipeline(
     queue_batches: int = 2,
     on_frame: Callable[[int], None] | None = None,
 ) -> PipelineStats:
-    """Read ``frames``, process them in batches of up to ``batch``, and hand each result to ``write``.
+    """Read ``frames``, process them in batches of up to ``batch``, hand each result to ``write``.
 
     ``frames`` is consumed in a reader thread and ``write`` is called from a writer thread, in
     presentation order. ``on_frame(n)`` is called from the writer thread after every frame
@@ -131,7 +131,7 @@ def run_pipeline(
         processor.reset()
         ended = False
         while not ended:
-            # gather a batch: wait for the first frame, then take what is ready up to `batch`
+            # gather a full batch (fewer only at the end of the stream)
             pending = [stage.get(inbox)]
             if pending[0] is _END:
                 break

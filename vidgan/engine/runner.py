@@ -57,7 +57,10 @@ class TorchRunner:
         if name:
             self.name = name
         if device.type == "cpu":
-            self.model = self.model.to(memory_format=torch.channels_last)
+            # 4-D weights only: Module.to(memory_format=channels_last) fails on a Conv3d's 5-D ones
+            for t in [*self.model.parameters(), *self.model.buffers()]:
+                if t.dim() == 4:
+                    t.data = t.data.contiguous(memory_format=torch.channels_last)
         self._history: torch.Tensor | None = None
 
     def reset(self) -> None:
@@ -104,18 +107,19 @@ class TorchRunner:
             try:
                 outputs.append(self._tiled(piece) if self.tiles > 1 else self._forward(piece))
                 i += step
+                continue
             except torch.OutOfMemoryError:
-                self._free()
-                if step > 1:
-                    step = self.max_batch = step // 2
-                    log.warning("out of memory: batch lowered to %d", step)
-                elif self.tiles < 16:
-                    self.tiles *= 2
-                    log.warning(
-                        "out of memory: splitting frames into %dx%d tiles", *(self.tiles,) * 2
-                    )
-                else:
+                if step == 1 and self.tiles >= 16:
                     raise
+            # out of the except block, so the failed pass's tensors can be freed
+            self._free()
+            if step > 1:
+                step = self.max_batch = step // 2
+                log.warning("out of memory: batch lowered to %d", step)
+            else:
+                self.max_batch = 1
+                self.tiles *= 2
+                log.warning("out of memory: splitting frames into %dx%d tiles", *(self.tiles,) * 2)
         return torch.cat(outputs)
 
     def _tiled(self, x: torch.Tensor) -> torch.Tensor:
