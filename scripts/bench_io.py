@@ -11,8 +11,11 @@ For one clip (default: samples/bunny.mp4, 720p) it measures, over the whole clip
    ten times (its packets copied ten times over with shifted timestamps, so every frame costs
    the same to decode), each in a fresh child process.
 
-Each fps figure is the best of ``--repeat`` runs. Outputs go to a temporary folder that is
-removed at the end.
+For scale it also times ``vidgan --version`` and measures its peak RSS: what every vidgan
+command pays before it touches a frame. Each fps figure is the best of ``--repeat`` rounds; a
+round runs every measurement once, so a busy spell on a shared machine hits all of them alike.
+The load average is printed before and after. Outputs go to a temporary folder that is removed
+at the end.
 
 Usage::
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,7 +46,7 @@ WROTE = re.compile(
     r"\((?P<fps>[\d.]+) fps\)"
 )
 
-# runs a command and prints the peak RSS of its process tree, in the units getrusage gives
+# runs a command, waits, and prints its peak RSS (the largest of the processes waited for)
 RSS_WRAPPER = (
     "import resource, subprocess, sys\n"
     "subprocess.run(sys.argv[1:], check=True)\n"
@@ -52,16 +56,26 @@ RSS_WRAPPER = (
 
 @dataclass
 class Run:
-    """One timed run: frames, wall seconds, and what vidgan said of itself (if anything)."""
+    """One timed run: frames, wall and CPU seconds, and what vidgan said of itself (if anything).
+
+    CPU seconds (user + system, all threads) are less disturbed than wall time by other work
+    on a shared machine.
+    """
 
     frames: int
     wall: float
+    cpu: float
     own_secs: float | None = None
     own_fps: float | None = None
 
     @property
     def fps(self) -> float:
         return self.frames / self.wall
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def vidgan_command() -> list[str]:
@@ -73,8 +87,8 @@ def vidgan_command() -> list[str]:
 
 
 def plain_pyav(src: str, dst: str) -> Run:
-    """Decode, RGB round trip and encode with PyAV alone; returns frames and wall time."""
-    started = time.perf_counter()
+    """Decode, RGB round trip and encode with PyAV alone; frames, wall and CPU time."""
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
     frames = 0
     with av.open(src) as inp, av.open(dst, "w", options={"movflags": "+faststart"}) as out:
         vin = inp.streams.video[0]
@@ -88,7 +102,7 @@ def plain_pyav(src: str, dst: str) -> Run:
         vout.codec_context.framerate = rate
         vout.codec_context.options = {"crf": "18", "preset": "veryfast"}
 
-        # the loop: decode, to RGB and back, encode, mux
+        # the loop: decode, to RGB and back, encode (PyAV converts to yuv420p itself), mux
         for frame in inp.decode(vin):
             image = frame.to_ndarray(format="rgb24")
             rgb = av.VideoFrame.from_ndarray(image, format="rgb24")
@@ -99,29 +113,34 @@ def plain_pyav(src: str, dst: str) -> Run:
 
         # flush the encoder; closing the output writes the index (+faststart moves it)
         out.mux(vout.encode(None))
-    return Run(frames, time.perf_counter() - started)
+    return Run(frames, time.perf_counter() - started, cpu_seconds(resource.RUSAGE_SELF) - cpu)
 
 
 def vidgan_restore(src: str, dst: str, model: str, frames: int) -> Run:
     """`vidgan restore` as a subprocess, timed from start to exit."""
     cmd = [*vidgan_command(), "restore", "--model", model, src, "-o", dst, "-y"]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     lines = [line for line in re.split(r"[\r\n]", proc.stderr) if line.strip()]
     match = WROTE.search(lines[-1]) if lines else None
     if match is None:
         print(f"  (no 'wrote ...' line in vidgan's stderr; it ended with {lines[-1:]!r})")
-        return Run(frames, wall)
+        return Run(frames, wall, cpu)
     if int(match["frames"]) != frames:
         print(f"  (vidgan says {match['frames']} frames, the clip has {frames})")
-    return Run(frames, wall, float(match["secs"]), float(match["fps"]))
+    return Run(frames, wall, cpu, float(match["secs"]), float(match["fps"]))
 
 
 def best(runs: list[Run]) -> Run:
-    return min(runs, key=lambda r: r.wall)
+    """Each figure at its best over the runs: least wall time, least CPU, most own fps."""
+    fastest = min(runs, key=lambda r: r.wall)
+    own = max(runs, key=lambda r: r.own_fps or 0.0)
+    cpu = min(r.cpu for r in runs)
+    return Run(fastest.frames, fastest.wall, cpu, own.own_secs, own.own_fps)
 
 
 def peak_rss_mib(cmd: list[str]) -> float:
@@ -171,11 +190,35 @@ def count_frames(path: str) -> int:
         return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
 
 
+def startup(frames: int) -> Run:
+    """`vidgan --version` as a subprocess: what every command pays before it starts work."""
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
+    subprocess.run([*vidgan_command(), "--version"], capture_output=True, check=True)
+    wall = time.perf_counter() - started
+    return Run(frames, wall, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu)
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def round_line(i: int, name: str, r: Run) -> str:
+    fps = f"{r.fps:5.1f} fps" if name != "vidgan --version" else " " * 9
+    own = f" (vidgan says {r.own_secs} s, {r.own_fps} fps)" if r.own_fps is not None else ""
+    return f"round {i + 1}: {name:<16}{r.wall:6.2f} s {fps} {r.cpu:6.2f} s CPU{own}"
+
+
+def cell(value: float | None, spec: str, width: int) -> str:
+    return f"{'-' if value is None else format(value, spec):>{width}}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clip", nargs="?", default=os.path.join(ROOT, "samples", "bunny.mp4"))
     parser.add_argument("--repeat", type=int, default=2, help="runs per fps figure (best kept)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     clip = os.path.abspath(args.clip)
     if not os.path.isfile(clip):
         raise SystemExit(f"{clip}: no such file (make it with scripts/make_samples.py)")
@@ -184,75 +227,71 @@ def main() -> None:
         v = c.streams.video[0]
         size = f"{v.codec_context.width}x{v.codec_context.height}"
         duration = float(v.duration * v.time_base) if v.duration else float("nan")
-    print(
-        f"clip: {clip} ({size}, {duration:.2f} s); {os.cpu_count()} CPUs; "
-        f"PyAV {av.__version__}; best of {args.repeat}"
-    )
+    print(f"clip: {clip} ({size}, {duration:.2f} s)")
+    print(f"{os.cpu_count()} CPUs, PyAV {av.__version__}, best of {args.repeat}; {load()}")
 
     tmp = tempfile.mkdtemp(prefix="vidgan-bench-")
     try:
         out = os.path.join(tmp, "out.mp4")
 
-        # 1. plain PyAV loop
-        plain = []
+        # fps: rounds of plain loop, identity, classic, so a busy spell hits all alike
+        runs: dict[str, list[Run]] = {"plain": [], "identity": [], "classic": [], "startup": []}
+        frames = 0
         for i in range(args.repeat):
-            plain.append(plain_pyav(clip, out))
-            print(
-                f"plain PyAV     run {i + 1}: {plain[-1].frames} frames in "
-                f"{plain[-1].wall:.2f} s ({plain[-1].fps:.1f} fps)"
-            )
-        frames = plain[0].frames
+            runs["plain"].append(plain_pyav(clip, out))
+            frames = runs["plain"][-1].frames
+            print(round_line(i, "plain PyAV", runs["plain"][-1]))
+            for model in ("identity", "classic"):
+                runs[model].append(vidgan_restore(clip, out, model, frames))
+                print(round_line(i, f"vidgan {model}", runs[model][-1]))
+            runs["startup"].append(startup(frames))
+            print(round_line(i, "vidgan --version", runs["startup"][-1]))
 
-        # 2. and 3. vidgan restore, end to end
-        restored: dict[str, Run] = {}
-        for model in ("identity", "classic"):
-            runs = []
-            for i in range(args.repeat):
-                runs.append(vidgan_restore(clip, out, model, frames))
-                r = runs[-1]
-                print(
-                    f"vidgan {model:<8} run {i + 1}: {r.wall:.2f} s wall "
-                    f"({r.fps:.1f} fps); vidgan says {r.own_secs} s ({r.own_fps} fps)"
-                )
-            restored[model] = best(runs)
-
-        # 4. peak RSS, short clip and ten times longer
+        # peak RSS: the import alone, the clip, and the clip ten times over
         long_clip = os.path.join(tmp, f"long{LONG_TIMES}x.mp4")
         repeat_clip(clip, long_clip, LONG_TIMES)
         long_frames = count_frames(long_clip)
-        rss = {}
+        restore = [*vidgan_command(), "restore", "--model", "identity", "-q"]
+        rss = {"version": peak_rss_mib([*vidgan_command(), "--version"])}
+        print(f"peak RSS: vidgan --version {rss['version']:.0f} MiB")
         for name, src, n in (("short", clip, frames), ("long", long_clip, long_frames)):
-            cmd = [*vidgan_command(), "restore", "--model", "identity", "-q", src, "-o", out, "-y"]
-            rss[name] = peak_rss_mib(cmd)
+            rss[name] = peak_rss_mib([*restore, src, "-o", out, "-y"])
             print(
-                f"peak RSS, identity -q, {name:<5} ({n} frames in, "
-                f"{count_frames(out)} out): {rss[name]:.0f} MiB"
+                f"peak RSS: identity -q, {name:<5} {rss[name]:.0f} MiB "
+                f"({n} frames in, {count_frames(out)} out)"
             )
+        print(load())
 
         # the table
-        p, ident, classic = best(plain), restored["identity"], restored["classic"]
+        p, ident, classic, up = (best(runs[k]) for k in ("plain", "identity", "classic", "startup"))
         print()
-        print(f"{'measurement':<34} {'wall s':>7} {'fps':>7} {'vidgan s':>9} {'vidgan fps':>11}")
         print(
-            f"{'plain PyAV loop (in process)':<34} {p.wall:>7.2f} {p.fps:>7.1f} {'-':>9} {'-':>11}"
+            f"{'best of ' + str(args.repeat):<30}{'wall s':>7}{'fps':>7}{'CPU s':>7}"
+            f"{'vidgan s':>10}{'vidgan fps':>12}"
         )
-        for name, r in (
+        rows = (
+            ("plain PyAV loop (in process)", p),
             ("vidgan restore -m identity", ident),
             ("vidgan restore -m classic", classic),
-        ):
-            own_s = f"{r.own_secs:.1f}" if r.own_secs is not None else "-"
-            own_fps = f"{r.own_fps:.1f}" if r.own_fps is not None else "-"
-            print(f"{name:<34} {r.wall:>7.2f} {r.fps:>7.1f} {own_s:>9} {own_fps:>11}")
-        own_ratio = f"{ident.own_fps / p.fps:.2f}" if ident.own_fps is not None else "-"
-        print(
-            f"{'identity / plain, fps':<34} {'':>7} {ident.fps / p.fps:>7.2f} {'':>9} "
-            f"{own_ratio:>11}"
+            ("vidgan --version", up),
         )
-        print(f"{'peak RSS identity -q, short':<34} {rss['short']:>7.0f} MiB ({frames} frames)")
+        for name, r in rows:
+            fps = r.fps if r is not up else None
+            print(
+                f"{name:<30}{r.wall:7.2f}{cell(fps, '.1f', 7)}{r.cpu:7.2f}"
+                f"{cell(r.own_secs, '.1f', 10)}{cell(r.own_fps, '.1f', 12)}"
+            )
+        own_ratio = ident.own_fps / p.fps if ident.own_fps is not None else None
         print(
-            f"{'peak RSS identity -q, 10x long':<34} {rss['long']:>7.0f} MiB ({long_frames} frames)"
+            f"{'identity / plain':<30}{'':7}{ident.fps / p.fps:7.2f}{ident.cpu / p.cpu:7.2f}"
+            f"{'':10}{cell(own_ratio, '.2f', 12)}"
         )
-        print(f"{'peak RSS long / short':<34} {rss['long'] / rss['short']:>7.2f}")
+        print()
+        print(f"{'peak RSS':<30}{'MiB':>7}{'frames':>7}")
+        print(f"{'vidgan --version':<30}{rss['version']:7.0f}{'-':>7}")
+        print(f"{'restore -m identity -q':<30}{rss['short']:7.0f}{frames:7d}")
+        print(f"{'restore -m identity -q, 10x':<30}{rss['long']:7.0f}{long_frames:7d}")
+        print(f"{'long / short':<30}{rss['long'] / rss['short']:7.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

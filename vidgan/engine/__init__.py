@@ -1,14 +1,10 @@
-"""The streaming engine: threads and queues, devices and precision, the model runner."""
+"""The streaming engine: threads and queues (`pipeline`), devices and precision (`device`), and
+the runner that puts a torch generator on the stream (`runner`).
 
-from vidgan.engine.device import autocast_dtype, cpu_has_native_bf16, select_device
+Only the pipeline is imported here: `device` and `runner` import torch, which costs seconds, and
+the commands that run no network (`info`, `restore -m classic`) should not pay for it.
+"""
+
 from vidgan.engine.pipeline import PipelineStats, run_pipeline
-from vidgan.engine.runner import TorchRunner
 
-__all__ = [
-    "PipelineStats",
-    "TorchRunner",
-    "autocast_dtype",
-    "cpu_has_native_bf16",
-    "run_pipeline",
-    "select_device",
-]
+__all__ = ["PipelineStats", "run_pipeline"]

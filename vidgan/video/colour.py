@@ -38,6 +38,30 @@ _MATRIX_NAMES = {
     10: "bt2020c",
 }
 _RANGE_NAMES = {RANGE_MPEG: "limited", RANGE_JPEG: "full"}
+_PRIMARIES_NAMES = {
+    1: "bt709",
+    2: "unspecified",
+    4: "bt470m",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    9: "bt2020",
+    12: "p3-d65",
+}
+_TRANSFER_NAMES = {
+    1: "bt709",
+    2: "unspecified",
+    4: "gamma22",
+    5: "gamma28",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    13: "srgb",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "pq",
+    18: "hlg",
+}
 
 # swscale knows these matrices; anything else is converted with BT.601 coefficients
 _SWS_MATRIX = {
@@ -73,7 +97,11 @@ class Colour:
         text = (
             f"{_MATRIX_NAMES.get(self.matrix, str(self.matrix))}, {_RANGE_NAMES[self.range]} range"
         )
-        return text + (" (untagged, guessed)" if self.guessed else "")
+        if self.guessed:
+            text += " (untagged, guessed)"
+        primaries = _PRIMARIES_NAMES.get(self.primaries, str(self.primaries))
+        transfer = _TRANSFER_NAMES.get(self.transfer, str(self.transfer))
+        return f"{text}, primaries {primaries}, transfer {transfer}"
 
 
 def resolve_colour(

@@ -78,8 +78,7 @@ class VideoInfo:
             f"display aspect {self.display_aspect_ratio}, "
             f"{'interlaced' if self.interlaced else 'progressive'}"
             f"{', alpha' if self.has_alpha else ''}, frames in header: {self.frames or 'none'}",
-            f"  colour: {self.colour.describe()}, primaries {self.colour.primaries}, "
-            f"transfer {self.colour.transfer}",
+            f"  colour: {self.colour.describe()}",
         ]
         for s in self.other_streams:
             extra = f", {s.sample_rate} Hz, {s.channels} ch" if s.kind == "audio" else ""
