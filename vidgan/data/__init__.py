@@ -1,0 +1,1 @@
+"""Training data: degradation synthesis, clip datasets, procedural content."""
