@@ -160,6 +160,93 @@ def restore_cmd(
         )
 
 
+@cli.group("train")
+def train_group() -> None:
+    """Train vidgan's models (resumable; runs under torchrun for several processes)."""
+
+
+@train_group.command("restore")
+@click.option("--data", "data", multiple=True, type=click.Path(file_okay=False),
+              help="Folder of clean videos and images, degraded on the fly (repeatable).")
+@click.option("--paired", nargs=2, type=click.Path(file_okay=False), metavar="RAW REF",
+              help="Folders of degraded and reference media with the same file names.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.")
+@click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
+@click.option("--batch", type=click.IntRange(1), default=8, show_default=True,
+              help="Clips per step (per process).")
+@click.option("--crop", type=click.IntRange(16), default=96, show_default=True,
+              help="Training crop side, a multiple of 8.")
+@click.option("--length", type=click.IntRange(2), default=3, show_default=True,
+              help="Frames per training clip.")
+@click.option("--width", type=click.IntRange(4), default=16, show_default=True,
+              help="Channels of the generator's network.")
+@click.option("--sample-every", type=click.IntRange(1), default=250, show_default=True,
+              help="Steps between sample sheets, validation and checkpoints.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train_restore_cmd(
+    data: tuple[str, ...],
+    paired: tuple[str, str] | None,
+    out: str,
+    steps: int,
+    batch: int,
+    crop: int,
+    length: int,
+    width: int,
+    sample_every: int,
+    device: str,
+    seed: int,
+    fresh: bool,
+    quiet: bool,
+) -> None:
+    """Train the restoration GAN; its EMA generator lands in OUT/generator.safetensors.
+
+    Use it with `vidgan restore INPUT --weights OUT/generator.safetensors`.
+    """
+    from vidgan.data.clips import ClipSource, PairedSource
+    from vidgan.models.restorer import RestoreConfig
+    from vidgan.train.gan import TrainSettings, train
+    from vidgan.train.restore import RestoreTask, RestoreTrainConfig
+
+    if not data and not paired:
+        raise click.UsageError("give --data, --paired, or both")
+    torch_seed(seed)
+    task = RestoreTask(
+        ClipSource(list(data)) if data else None,
+        PairedSource(*paired) if paired else None,
+        model=RestoreConfig(width=width),
+        config=RestoreTrainConfig(batch=batch, crop=crop, length=length),
+        seed=seed,
+    )
+    settings = TrainSettings(
+        out=out, steps=steps, device=device, seed=seed, resume=not fresh,
+        sample_every=sample_every, checkpoint_every=sample_every,
+    )
+    bar = None if quiet else tqdm(total=steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(step: int, logs: dict[str, float]) -> None:
+        if bar is not None:
+            bar.update(step - bar.n)
+            shown = {k: f"{v:.3f}" for k, v in logs.items() if k in ("g_loss", "val_psnr")}
+            bar.set_postfix(shown)
+
+    try:
+        path = train(task, settings, on_step=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(f"wrote {path}", err=True)
+
+
+def torch_seed(seed: int) -> None:
+    import torch
+
+    torch.manual_seed(seed)
+
+
 @cli.command("info")
 @click.argument("input", type=click.Path(dir_okay=False))
 def info_cmd(input: str) -> None:

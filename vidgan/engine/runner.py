@@ -25,6 +25,26 @@ from vidgan.engine.device import autocast_dtype
 log = logging.getLogger(__name__)
 
 
+def temporal_windows(
+    x: torch.Tensor, history: torch.Tensor | None, context: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Give each of N frames the ``context`` frames before it, across calls.
+
+    Args:
+        x: (N, C, H, W), the next frames of a stream.
+        history: (context, C, H, W), the last frames of the previous call; None at the start of a
+            stream or after a change of size, where the first frame stands in for its past.
+
+    Returns:
+        windows (N, context + 1, C, H, W) with the current frame last, and the new history.
+    """
+    if history is None or history.shape[-3:] != x.shape[-3:]:
+        history = x[:1].expand(context, -1, -1, -1)
+    seq = torch.cat([history, x])  # (context + N, C, H, W)
+    windows = seq.unfold(0, context + 1, 1).permute(0, 4, 1, 2, 3)  # (N, T, C, H, W)
+    return windows, seq[-context:].clone()
+
+
 class TorchRunner:
     """Adapts an ``nn.Module`` generator to the engine's Processor protocol.
 
@@ -79,11 +99,7 @@ class TorchRunner:
 
         # temporal windows: each frame with the `context` frames before it
         if self.context:
-            if self._history is None or self._history.shape[-2:] != x.shape[-2:]:
-                self._history = x[:1].expand(self.context, -1, -1, -1)
-            seq = torch.cat([self._history, x])  # (context + N, C, H, W)
-            x = seq.unfold(0, self.context + 1, 1).permute(0, 4, 1, 2, 3)  # (N, T, C, H, W)
-            self._history = seq[-self.context :].clone()
+            x, self._history = temporal_windows(x, self._history, self.context)
 
         y = self._run(x)  # (N, C, H + ph, W + pw)
 

@@ -1,0 +1,143 @@
+"""The restoration generator: a small network sees the video at low resolution and predicts, for
+every region, how to correct the full-resolution picture.
+
+The correction follows the physics of the degradation. Underwater, each colour channel is
+attenuated and veiled by the water, I = J·t + B·(1 - t), which a per-channel gain and offset
+undo: J = I/t - B·(1 - t)/t. Both vary smoothly over the picture, so they are predicted at a
+fraction of the resolution and upsampled. Noise lives at the finest scale, so the picture is
+split into a 3x3 box-filtered base and the detail that remains; a third map scales the detail:
+below one it denoises, above one it restores contrast. Per pixel and channel:
+
+    out = G · base + O + K · (I - base)
+
+This is the deep-guided-filter idea (Wu et al., CVPR 2018) and HDRNet's (Gharbi et al.,
+SIGGRAPH 2017) split between a low-resolution network and a cheap full-resolution operator:
+the network never touches the full-resolution frame, so a 720p video restores on a laptop CPU.
+
+Time: the network sees the current frame's low-resolution view together with the views of the
+``context`` frames before it, so its corrections are consistent from frame to frame; it never
+looks ahead, so files and live streams are treated alike.
+
+    >>> net = RestoreNet(RestoreConfig())
+    >>> coef = net(views)                        # (B, T, 3, h, w) -> (B, 9, h, w)
+    >>> out = apply_coefficients(frames, coef)   # (B, 3, H, W) -> (B, 3, H, W)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    """Hyper-parameters of the generator."""
+
+    width: int = 24  # channels of the low-resolution network
+    scale: int = 8  # the low-resolution view is 1/scale of the frame
+    context: int = 1  # past frames the network sees besides the current one
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def low_view(frames: torch.Tensor, scale: int) -> torch.Tensor:
+    """Area-average (..., 3, H, W) down by ``scale`` (H and W must divide by it)."""
+    lead = frames.shape[:-3]
+    x = frames.reshape(-1, *frames.shape[-3:])
+    x = F.avg_pool2d(x, scale)
+    return x.reshape(*lead, *x.shape[-3:])
+
+
+def box3(x: torch.Tensor) -> torch.Tensor:
+    """3x3 mean with mirrored borders (as OpenCV's blur): (B, C, H, W) -> (B, C, H, W)."""
+    return F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), 3, stride=1)
+
+
+def apply_coefficients(frames: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
+    """Apply low-resolution coefficients to full-resolution frames.
+
+    Args:
+        frames: float (B, 3, H, W) in [0, 1].
+        coef: float (B, 9, h, w): gain, offset and detail gain, three channels each, as
+            predicted by RestoreNet (zero everywhere is the identity).
+
+    Returns:
+        float (B, 3, H, W), clamped to [0, 1].
+    """
+    h, w = frames.shape[-2:]
+    maps = F.interpolate(coef, size=(h, w), mode="bilinear", align_corners=False)
+    gain, offset, detail_gain = 1 + maps[:, 0:3], maps[:, 3:6], 1 + maps[:, 6:9]
+    base = box3(frames)
+    return (gain * base + offset + detail_gain * (frames - base)).clamp(0, 1)
+
+
+class RestoreNet(nn.Module):
+    """Low-resolution views of a window of frames in, correction coefficients out.
+
+    Input (B, T, 3, h, w) with T = context + 1, the current frame last, values in [0, 1];
+    output (B, 9, h, w). The last layer starts at zero, so an untrained network is the identity.
+    """
+
+    size_multiple = 1
+
+    def __init__(self, config: RestoreConfig = RestoreConfig()) -> None:
+        super().__init__()
+        self.config = config
+        self.context = config.context
+        w = config.width
+        c_in = 3 * (config.context + 1)
+
+        self.stem = nn.Sequential(nn.Conv2d(c_in + 3, w, 3, padding=1), nn.LeakyReLU(0.1))
+        self.down = nn.Sequential(
+            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1),
+            nn.LeakyReLU(0.1),
+        )
+        self.glob = nn.Sequential(nn.Linear(2 * w + 6, 2 * w), nn.LeakyReLU(0.1))
+        self.mid = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.LeakyReLU(0.1))
+        self.head = nn.Sequential(
+            nn.Conv2d(3 * w, w, 3, padding=1), nn.LeakyReLU(0.1), nn.Conv2d(w, 9, 3, padding=1)
+        )
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def forward(self, views: torch.Tensor) -> torch.Tensor:
+        b, t, c, h, w = views.shape
+        current = views[:, -1]  # (B, 3, h, w)
+        stats = torch.cat([current.mean((2, 3)), current.std((2, 3))], 1)  # (B, 6)
+        # the change since the previous frame tells motion from noise
+        change = (current - views[:, -2]) if t > 1 else torch.zeros_like(current)
+
+        # local features at 1/scale, then at 1/(2 scale) with the picture's global colour
+        x = self.stem(torch.cat([views.reshape(b, t * c, h, w), change], 1))  # (B, w, h, w)
+        y = self.down(x)  # (B, 2w, h/2, w/2)
+        g = self.glob(torch.cat([y.mean((2, 3)), stats], 1))  # (B, 2w)
+        y = self.mid(y + g[:, :, None, None])
+
+        # back to 1/scale, with the finer features, to the coefficients
+        y = F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+        return self.head(torch.cat([x, y], 1))  # (B, 9, h, w)
+
+
+class RestoreGenerator(nn.Module):
+    """RestoreNet with its full-resolution operator, for training: frames in, frames out.
+
+    Input float (B, T, 3, H, W) in [0, 1], H and W multiples of ``scale``; output the restored
+    current frame, (B, 3, H, W).
+    """
+
+    def __init__(self, config: RestoreConfig = RestoreConfig()) -> None:
+        super().__init__()
+        self.config = config
+        self.net = RestoreNet(config)
+        self.size_multiple = config.scale
+        self.context = config.context
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        coef = self.net(low_view(frames, self.config.scale))
+        return apply_coefficients(frames[:, -1], coef)

@@ -1,0 +1,1 @@
+"""Training: the shared GAN loop and each model's task (data, losses, export)."""
