@@ -70,8 +70,14 @@ def cli(verbose: bool) -> None:
     type=click.Choice(list(MODELS)),
     default=DEFAULT_MODEL,
     show_default=True,
-    help="classic: colour, haze and noise correction with OpenCV; "
+    help="gan: the temporal restoration GAN; gan-perframe: the same without its look at "
+    "past frames; classic: colour, haze and noise correction with OpenCV; "
     "identity: pass-through, to measure the pipeline.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(dir_okay=False),
+    help="Generator weights for -m gan (from `vidgan train restore`) [default: embedded].",
 )
 @click.option(
     "-b",
@@ -120,6 +126,7 @@ def restore_cmd(
     input: str,
     output: str | None,
     model: str,
+    weights: str | None,
     batch: int,
     device: str,
     precision: str,
@@ -142,6 +149,7 @@ def restore_cmd(
             input,
             output or default_output(input),
             model=model,
+            weights=weights,
             batch=batch,
             device=device,
             precision=precision,
@@ -166,23 +174,62 @@ def train_group() -> None:
 
 
 @train_group.command("restore")
-@click.option("--data", "data", multiple=True, type=click.Path(file_okay=False),
-              help="Folder of clean videos and images, degraded on the fly (repeatable).")
-@click.option("--paired", nargs=2, type=click.Path(file_okay=False), metavar="RAW REF",
-              help="Folders of degraded and reference media with the same file names.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Folder of clean videos and images, degraded on the fly (repeatable).",
+)
+@click.option(
+    "--paired",
+    nargs=2,
+    type=click.Path(file_okay=False),
+    metavar="RAW REF",
+    help="Folders of degraded and reference media with the same file names.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.",
+)
 @click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
-@click.option("--batch", type=click.IntRange(1), default=8, show_default=True,
-              help="Clips per step (per process).")
-@click.option("--crop", type=click.IntRange(16), default=96, show_default=True,
-              help="Training crop side, a multiple of 8.")
-@click.option("--length", type=click.IntRange(2), default=3, show_default=True,
-              help="Frames per training clip.")
-@click.option("--width", type=click.IntRange(4), default=16, show_default=True,
-              help="Channels of the generator's network.")
-@click.option("--sample-every", type=click.IntRange(1), default=250, show_default=True,
-              help="Steps between sample sheets, validation and checkpoints.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Clips per step (per process).",
+)
+@click.option(
+    "--crop",
+    type=click.IntRange(16),
+    default=96,
+    show_default=True,
+    help="Training crop side, a multiple of 8.",
+)
+@click.option(
+    "--length",
+    type=click.IntRange(2),
+    default=3,
+    show_default=True,
+    help="Frames per training clip.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(4),
+    default=16,
+    show_default=True,
+    help="Channels of the generator's network.",
+)
+@click.option(
+    "--sample-every",
+    type=click.IntRange(1),
+    default=250,
+    show_default=True,
+    help="Steps between sample sheets, validation and checkpoints.",
+)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
@@ -222,8 +269,13 @@ def train_restore_cmd(
         seed=seed,
     )
     settings = TrainSettings(
-        out=out, steps=steps, device=device, seed=seed, resume=not fresh,
-        sample_every=sample_every, checkpoint_every=sample_every,
+        out=out,
+        steps=steps,
+        device=device,
+        seed=seed,
+        resume=not fresh,
+        sample_every=sample_every,
+        checkpoint_every=sample_every,
     )
     bar = None if quiet else tqdm(total=steps, unit="step", file=sys.stderr, dynamic_ncols=True)
 

@@ -19,4 +19,4 @@ class InputError(VidganError):
 
 
 class OutputError(VidganError):
-    """The output cannot be written: existing file, unwritable folder, codec the container refuses."""
+    """The output cannot be written: existing file, unwritable folder, refused codec."""

@@ -99,7 +99,9 @@ def _plan(
     dy, dx = rng.uniform(-speed, speed, 2) if still else (0.0, 0.0)
     travel_y, travel_x = abs(dy) * (length - 1), abs(dx) * (length - 1)
     top = rng.uniform(travel_y * (dy < 0), max(travel_y * (dy < 0), h - size - travel_y * (dy > 0)))
-    left = rng.uniform(travel_x * (dx < 0), max(travel_x * (dx < 0), w - size - travel_x * (dx > 0)))
+    left = rng.uniform(
+        travel_x * (dx < 0), max(travel_x * (dx < 0), w - size - travel_x * (dx > 0))
+    )
     return Crop(start, stride, top, left, dy, dx, bool(rng.random() < 0.5), int(rng.integers(0, 4)))
 
 
@@ -150,7 +152,9 @@ class PairedSource:
         self, raw: str, reference: str, *, max_side: int = 640, max_frames: int = 300
     ) -> None:
         raws = {os.path.splitext(os.path.relpath(p, raw))[0]: p for p in list_media(raw)}
-        refs = {os.path.splitext(os.path.relpath(p, reference))[0]: p for p in list_media(reference)}
+        refs = {
+            os.path.splitext(os.path.relpath(p, reference))[0]: p for p in list_media(reference)
+        }
         names = sorted(raws.keys() & refs.keys())
         if not names:
             raise InputError(f"no files with the same names in {raw} and {reference}", raw)
@@ -160,7 +164,9 @@ class PairedSource:
             b = load_media(refs[name], max_side, max_frames)
             n = min(len(a), len(b))
             if a.shape[1:] != b.shape[1:]:
-                b = np.stack([cv2.resize(f, a.shape[2:0:-1], interpolation=cv2.INTER_AREA) for f in b])
+                b = np.stack(
+                    [cv2.resize(f, a.shape[2:0:-1], interpolation=cv2.INTER_AREA) for f in b]
+                )
             self.pairs.append((a[:n], b[:n]))
 
     def sample(

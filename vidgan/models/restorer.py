@@ -100,11 +100,10 @@ class RestoreNet(nn.Module):
         )
         self.glob = nn.Sequential(nn.Linear(2 * w + 6, 2 * w), nn.LeakyReLU(0.1))
         self.mid = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.LeakyReLU(0.1))
-        self.head = nn.Sequential(
-            nn.Conv2d(3 * w, w, 3, padding=1), nn.LeakyReLU(0.1), nn.Conv2d(w, 9, 3, padding=1)
-        )
-        nn.init.zeros_(self.head[-1].weight)
-        nn.init.zeros_(self.head[-1].bias)
+        last = nn.Conv2d(w, 9, 3, padding=1)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)  # type: ignore[arg-type]
+        self.head = nn.Sequential(nn.Conv2d(3 * w, w, 3, padding=1), nn.LeakyReLU(0.1), last)
 
     def forward(self, views: torch.Tensor) -> torch.Tensor:
         b, t, c, h, w = views.shape

@@ -9,7 +9,8 @@ import json
 import os
 from importlib import resources
 
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vidgan.errors import InputError
@@ -39,6 +40,6 @@ def load_restorer(path: str | None = None) -> RestoreNet:
         config = RestoreConfig(**json.loads(meta.get("config", "{}")))
         net = RestoreNet(config)
         net.load_state_dict(load_file(path))
-    except (OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
         raise InputError(f"not a vidgan restoration weights file ({e})", path) from None
     return net.eval()

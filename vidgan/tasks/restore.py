@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from vidgan.engine import run_pipeline
 from vidgan.processors import ClassicRestorer, Identity, Processor
@@ -18,20 +19,49 @@ from vidgan.video import VideoReader, VideoWriter, WriterSettings
 from vidgan.video.writer import check_output_path
 
 
-def _classic(device: str, precision: str) -> Processor:
+class ModelBuilder(Protocol):
+    def __call__(self, device: str, precision: str, weights: str | None = None) -> Processor: ...
+
+
+def _gan(device: str, precision: str, weights: str | None = None) -> Processor:
+    return _load_gan(device, precision, weights, temporal=True)
+
+
+def _gan_perframe(device: str, precision: str, weights: str | None = None) -> Processor:
+    return _load_gan(device, precision, weights, temporal=False)
+
+
+def _load_gan(device: str, precision: str, weights: str | None, *, temporal: bool) -> Processor:
+    from vidgan.engine.device import select_device  # torch: imported only for the GAN
+    from vidgan.models.weights import load_restorer
+    from vidgan.processors.gan import GanRestorer
+
+    name = "gan" if temporal else "gan-perframe"
+    return GanRestorer(
+        load_restorer(weights),
+        select_device(device),
+        precision=precision,
+        temporal=temporal,
+        name=name,
+    )
+
+
+def _classic(device: str, precision: str, weights: str | None = None) -> Processor:
     return ClassicRestorer()
 
 
-def _identity(device: str, precision: str) -> Processor:
+def _identity(device: str, precision: str, weights: str | None = None) -> Processor:
     return Identity()
 
 
-# name -> builder(device, precision); the GAN generators join this list
-MODELS: dict[str, Callable[[str, str], Processor]] = {
+# name -> builder(device, precision, weights)
+MODELS: dict[str, ModelBuilder] = {
+    "gan": _gan,
+    "gan-perframe": _gan_perframe,
     "classic": _classic,
     "identity": _identity,
 }
-DEFAULT_MODEL = "classic"
+DEFAULT_MODEL = "gan"
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,7 @@ def restore(
     output: str | os.PathLike[str] | None = None,
     *,
     model: str = DEFAULT_MODEL,
+    weights: str | None = None,
     batch: int = 4,
     device: str = "auto",
     precision: str = "auto",
@@ -68,6 +99,7 @@ def restore(
 ) -> RestoreResult:
     """Restore ``input`` into ``output`` (default: ``<input stem>.restored.mp4`` beside it).
 
+    ``weights`` replaces the embedded weights of the ``gan`` models with a trained file.
     ``on_start(total)`` is called once the input is open, with the expected frame count when
     the container states one (None otherwise); ``on_frame(done)`` after each written frame.
 
@@ -87,7 +119,7 @@ def restore(
 
         select_device(device)  # refuse a device that is not here, whichever model runs
     started = time.perf_counter()
-    processor = MODELS[model](device, precision)
+    processor = MODELS[model](device, precision, weights)
 
     with VideoReader(input, deinterlace=deinterlace) as reader:
         if on_start is not None:

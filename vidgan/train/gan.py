@@ -54,7 +54,7 @@ class TrainSettings:
 
 @dataclass
 class StepResult:
-    """What a loss function returns: the loss to minimise, figures to log, and tensors to pass on."""
+    """A loss function's result: the loss to minimise, figures to log, tensors to pass on."""
 
     loss: torch.Tensor
     logs: dict[str, float] = field(default_factory=dict)
@@ -64,8 +64,11 @@ class StepResult:
 class GanTask(Protocol):
     """What a model brings to the loop."""
 
-    generator: nn.Module
-    discriminators: nn.ModuleDict
+    @property
+    def generator(self) -> nn.Module: ...
+
+    @property
+    def discriminators(self) -> nn.ModuleDict: ...
 
     def batch(self, rng: np.random.Generator, device: torch.device) -> dict[str, torch.Tensor]: ...
 
@@ -105,15 +108,15 @@ def _average_gradients(module: nn.Module, world: int) -> None:
     for p in module.parameters():
         if p.grad is not None:
             dist.all_reduce(p.grad)
-            p.grad /= world
+            p.grad.div_(world)
 
 
 @torch.no_grad()
 def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
     for e, m in zip(ema.parameters(), model.parameters(), strict=True):
         e.lerp_(m.detach(), 1 - decay)
-    for e, m in zip(ema.buffers(), model.buffers(), strict=True):
-        e.copy_(m)
+    for eb, mb in zip(ema.buffers(), model.buffers(), strict=True):
+        eb.copy_(mb)
 
 
 def train(
@@ -200,15 +203,16 @@ def train(
             if main and (step % settings.log_every == 0 or step == settings.steps):
                 logs["step"] = step
                 logs["seconds"] = round(time.perf_counter() - started, 1)
-                if step % settings.sample_every == 0 or step == settings.steps:
+                # validation on the first row too, so the CSV's columns include it
+                if writer is None or step % settings.sample_every == 0 or step == settings.steps:
                     logs.update(task.validate(ema, device))
+                assert log_file is not None
                 if writer is None:
                     writer = csv.DictWriter(log_file, fieldnames=list(logs), extrasaction="ignore")
-                    if log_file is not None and log_file.tell() == 0:
+                    if log_file.tell() == 0:
                         writer.writeheader()
                 writer.writerow(logs)
-                if log_file is not None:
-                    log_file.flush()
+                log_file.flush()
                 if on_step is not None:
                     on_step(step, logs)
             if main and (step % settings.sample_every == 0 or step == settings.steps):

@@ -11,7 +11,9 @@ def charbonnier(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-3) -> torch.Te
     return torch.sqrt((x - y) ** 2 + eps * eps).mean()
 
 
-def _gaussian(size: int = 11, sigma: float = 1.5, device: torch.device | None = None) -> torch.Tensor:
+def _gaussian(
+    size: int = 11, sigma: float = 1.5, device: torch.device | None = None
+) -> torch.Tensor:
     t = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
     g = torch.exp(-(t**2) / (2 * sigma**2))
     return g / g.sum()

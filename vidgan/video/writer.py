@@ -47,9 +47,9 @@ def check_output_path(
     """Refuse, before any work is done, an output that cannot or must not be written."""
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
-    if source is not None and "://" not in source and os.path.exists(path):
-        if os.path.samefile(path, source):
-            raise OutputError("is the input file; choose another output name", path)
+    local = source is not None and "://" not in source and os.path.exists(source)
+    if local and os.path.exists(path) and os.path.samefile(path, source):  # type: ignore[arg-type]
+        raise OutputError("is the input file; choose another output name", path)
     if os.path.isdir(path):
         raise OutputError("is a folder; give a file name", path)
     if os.path.exists(path) and not overwrite:

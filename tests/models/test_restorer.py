@@ -1,0 +1,88 @@
+"""The restoration generator: identity at start, shapes, causality, and its OpenCV twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidgan.errors import InputError
+from vidgan.models import (
+    PatchDiscriminator,
+    RestoreConfig,
+    RestoreGenerator,
+    RestoreNet,
+    TemporalDiscriminator,
+    apply_coefficients,
+    load_restorer,
+    save_weights,
+)
+from vidgan.processors.gan import GanRestorer, apply_coefficients_cv
+
+
+def test_untrained_generator_is_the_identity():
+    g = RestoreGenerator(RestoreConfig(width=8))
+    x = torch.rand(2, 2, 3, 32, 48)
+    torch.testing.assert_close(g(x), x[:, -1], atol=1e-5, rtol=0)
+
+
+def test_shapes():
+    net = RestoreNet(RestoreConfig(width=8, context=2))
+    assert net(torch.rand(3, 3, 3, 5, 7)).shape == (3, 9, 5, 7)
+    assert PatchDiscriminator(8)(torch.rand(2, 3, 64, 64)).shape == (2, 1, 8, 8)
+    assert TemporalDiscriminator(8)(torch.rand(2, 3, 3, 64, 64)).shape == (2, 1, 1, 4, 4)
+
+
+def test_the_network_never_looks_ahead():
+    torch.manual_seed(0)
+    net = RestoreNet(RestoreConfig(width=8))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    window = torch.rand(1, 2, 3, 6, 8)
+    # the output for a window depends on its past frame (it is temporal) ...
+    other_past = window.clone()
+    other_past[:, 0] = torch.rand(3, 6, 8)
+    assert not torch.allclose(net(window), net(other_past))
+
+
+def test_opencv_twin_matches_torch():
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)
+    coef = (rng.standard_normal((6, 9, 9)) * 0.2).astype(np.float32)
+    ours = apply_coefficients_cv(frame, coef).astype(np.float32)
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+    theirs = apply_coefficients(x, torch.from_numpy(coef).permute(2, 0, 1)[None])
+    theirs_255 = theirs[0].permute(1, 2, 0).numpy() * 255
+    assert np.abs(ours - theirs_255).max() <= 0.51  # rounding only
+
+
+def test_weights_round_trip_and_processor(tmp_path):
+    torch.manual_seed(1)
+    net = RestoreNet(RestoreConfig(width=8))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    path = tmp_path / "g.safetensors"
+    save_weights(net, str(path), net.config.to_dict())
+    loaded = load_restorer(str(path))
+    assert loaded.config == net.config
+    for a, b in zip(net.state_dict().values(), loaded.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+
+    frames = np.random.default_rng(2).integers(0, 256, (5, 40, 56, 3), dtype=np.uint8)
+    proc = GanRestorer(loaded, torch.device("cpu"), precision="fp32", cpu_threads=None)
+    whole = proc.process(frames)
+    proc.reset()
+    split = np.concatenate([proc.process(frames[:2]), proc.process(frames[2:])])
+    assert whole.shape == frames.shape and whole.dtype == np.uint8
+    np.testing.assert_array_equal(whole, split)  # batching does not change the result
+    perframe = GanRestorer(
+        loaded, torch.device("cpu"), precision="fp32", temporal=False, cpu_threads=None
+    )
+    assert not np.array_equal(perframe.process(frames)[1:], whole[1:])
+
+
+def test_bad_weights_file(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    with pytest.raises(InputError, match="not a vidgan restoration weights file"):
+        load_restorer(str(bad))
