@@ -149,3 +149,26 @@ def test_no_traceback_from_the_installed_command(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr == f"vidgan: error: {tmp_path / 'missing.mp4'}: no such file\n"
+
+
+def test_sigterm_leaves_no_partial_file(tmp_path):
+    from conftest import write_video
+
+    src = tmp_path / "long.mp4"
+    write_video(src, frames=400, size=(640, 480))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vidgan", "restore", str(src), "-q", "-m", "classic", "-b", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    import time
+
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".*partial*")):
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".*partial*")), "the run never started writing"
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().endswith("vidgan: error: interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import warnings
 from typing import Any, NoReturn
@@ -306,12 +307,22 @@ def info_cmd(input: str) -> None:
     click.echo(probe(input).describe())
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean-up as Ctrl-C: no partial file is left
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every expected failure into one line on stderr."""
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     try:
         cli.main(args=argv, prog_name="vidgan", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.exceptions.NoArgsIsHelpError as e:
+        click.echo(e.ctx.get_help() if e.ctx is not None else str(e), err=True)
+        sys.exit(2)
     except click.UsageError as e:
         command = e.ctx.command_path if e.ctx is not None else "vidgan"
         _fail(f"{command}: {e.format_message()}", 2)

@@ -176,3 +176,43 @@ def test_default_output_is_beside_the_input(make_video):
     result = vidgan.restore(src, model="identity")
     assert Path(result.output) == src.parent / "clip.restored.mp4"
     assert result.frames == 3
+
+
+def test_webm_gets_vp9_and_opus(make_video):
+    src = make_video(frames=10, audio=[("aac", 44100, "stereo")])
+    out = restored(src, "out.webm")
+    info = probe(out)
+    assert info.codec == "vp9"
+    assert [(s.codec, s.sample_rate) for s in info.other_streams] == [("opus", 48000)]
+    assert frame_times(out) == frame_times(src)
+
+
+@pytest.mark.parametrize("name", ["out.avi", "out.gif", "out"])
+def test_containers_that_cannot_keep_timestamps_are_refused(make_video, name):
+    src = make_video(frames=3)
+    with pytest.raises(OutputError, match="vidgan writes .mp4"):
+        restored(src, name)
+    assert not (src.parent / name).exists()
+
+
+def test_refused_encoder_settings_fail_before_any_work(make_video):
+    src = make_video(frames=3)
+    with pytest.raises(OutputError, match="refused these settings"):
+        vidgan.restore(
+            src,
+            src.parent / "o.mp4",
+            model="identity",
+            settings=WriterSettings(preset="superfast2"),
+        )
+    with pytest.raises(OutputError, match="not a video codec"):
+        vidgan.restore(
+            src, src.parent / "o.mp4", model="identity", settings=WriterSettings(codec="aac")
+        )
+    assert sorted(p.name for p in src.parent.iterdir()) == [src.name]
+
+
+def test_identity_keeps_the_mean_level(make_video):
+    src = make_video(frames=3, size=(64, 48), options={"crf": "0"})
+    out = restored(src, settings=WriterSettings(crf=0))
+    a, b = decoded(src)[1].to_ndarray(), decoded(out)[1].to_ndarray()
+    assert abs(float(a.mean()) - float(b.mean())) < 0.2  # YUV -> RGB -> YUV without drift

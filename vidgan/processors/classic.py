@@ -439,6 +439,9 @@ class ClassicRestorer:
         luma_u8 = cv2.convertScaleAbs(np.clip(luma_half, 0.0, 255.0))
         contrast = self._clahe_for((hh, hw)).apply(luma_u8)
         delta = cv2.subtract(contrast, luma_u8, dtype=cv2.CV_32F)
+        # keep only the smooth part: the fine part is CLAHE's re-quantisation of the luma,
+        # which changes from frame to frame and shows as flicker
+        delta = cv2.GaussianBlur(delta, (0, 0), 3.0)
         delta *= np.float32(min(self.strength, 1.0))
 
         # full resolution: out_c = gain_c * (a * p_c + offset_c / gain_c), or without the a

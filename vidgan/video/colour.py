@@ -75,6 +75,15 @@ _SWS_MATRIX = {
 }
 
 
+# bilinear scaling (only used on a size change), exact rounding, full chroma resolution: with
+# these a YUV -> RGB -> YUV round trip keeps the mean level (the defaults lose about one code)
+SWS_FLAGS = (
+    av.video.reformatter.Interpolation.BILINEAR
+    | av.video.reformatter.Interpolation.ACCURATE_RND
+    | av.video.reformatter.Interpolation.FULL_CHR_H_INT
+)
+
+
 @dataclass(frozen=True)
 class Colour:
     """How a stream's YUV maps to RGB, with the tags as FFmpeg enum values.

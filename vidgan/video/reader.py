@@ -20,6 +20,7 @@ import numpy as np
 from av.video.reformatter import ColorRange, VideoReformatter
 
 from vidgan.errors import InputError
+from vidgan.video.colour import SWS_FLAGS
 from vidgan.video.probe import VideoInfo, describe_stream, open_input, video_stream
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ class VideoReader:
                 dst_colorspace=colour.sws_matrix,
                 src_color_range=colour.range,
                 dst_color_range=ColorRange.JPEG,
+                interpolation=SWS_FLAGS,
             )
             image: np.ndarray = rgb.to_ndarray()
             if self._rotate:

@@ -21,21 +21,25 @@ import numpy as np
 from av.video.reformatter import ColorRange, VideoReformatter
 
 from vidgan.errors import OutputError
-from vidgan.video.colour import Colour, output_colour
+from vidgan.video.colour import SWS_FLAGS, Colour, output_colour
 from vidgan.video.probe import OtherStream, VideoInfo
 
 log = logging.getLogger(__name__)
 
 _MP4_FAMILY = ("mp4", "mov", "m4v", "3gp")
-# lossless codecs, or codecs whose quality is not set by crf
-_CRF_CODECS = {"libx264": "crf", "libx265": "crf", "libvpx-vp9": "crf", "libaom-av1": "crf"}
+# containers that keep every frame's own timestamp; AVI and GIF cannot, so they are refused
+CONTAINERS = ("mp4", "m4v", "mov", "mkv", "webm", "ts")
+# per container: the default video codec, and the codec audio is re-encoded to when the
+# container cannot hold the original
+_DEFAULT_VIDEO = {"webm": "libvpx-vp9"}
+_FALLBACK_AUDIO = {"webm": "libopus"}
 
 
 @dataclass(frozen=True)
 class WriterSettings:
     """How the video is encoded. The defaults give H.264 that browsers play."""
 
-    codec: str = "libx264"
+    codec: str | None = None  # None: libx264, or VP9 for .webm
     crf: int = 18
     preset: str = "veryfast"
     overwrite: bool = False
@@ -54,6 +58,10 @@ def check_output_path(
         raise OutputError("is a folder; give a file name", path)
     if os.path.exists(path) and not overwrite:
         raise OutputError("already exists (use -y/--overwrite to replace it)", path)
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in CONTAINERS:
+        kinds = ", ".join(f".{c}" for c in CONTAINERS)
+        raise OutputError(f"vidgan writes {kinds} files (this one ends in '.{ext}')", path)
     if not os.path.isdir(folder):
         raise OutputError("the output folder does not exist", path)
     if not os.access(folder, os.W_OK):
@@ -85,8 +93,14 @@ class _Carry:
             if info.codec in supported and not (mp4 and info.codec.startswith("pcm_")):
                 self._copy[info.index] = output.add_stream_from_template(src)
             elif isinstance(src, av.AudioStream):
-                log.info("re-encoding audio stream %d (%s) to AAC", info.index, info.codec)
-                out = output.add_stream("aac", rate=info.sample_rate or 48000)
+                ext = os.path.splitext(output.name)[1].lower().lstrip(".")
+                codec = _FALLBACK_AUDIO.get(ext, "aac")
+                log.info("re-encoding audio stream %d (%s) to %s", info.index, info.codec, codec)
+                rate = info.sample_rate or 48000
+                if codec == "libopus" and rate not in (8000, 12000, 16000, 24000, 48000):
+                    rate = 48000
+                out = output.add_stream(codec, rate=rate)
+                assert isinstance(out, av.AudioStream)
                 channels = src.codec_context.layout.nb_channels
                 out.layout = {1: "mono", 2: "stereo", 6: "5.1"}.get(channels, f"{channels}c")
                 if src.language:
@@ -216,7 +230,7 @@ class VideoWriter:
         options = {"movflags": "+faststart"} if ext in _MP4_FAMILY else {}
         try:
             return av.open(self._temp, "w", container_options=options)
-        except (av.error.FFmpegError, ValueError) as e:
+        except (av.error.FFmpegError, ValueError, OSError) as e:
             if os.path.exists(self._temp):
                 os.unlink(self._temp)
             raise OutputError(f"cannot write a .{ext} file ({e})", self.path) from None
@@ -224,12 +238,17 @@ class VideoWriter:
     def _add_video(
         self, rate: Fraction | None, sar: Fraction, settings: WriterSettings
     ) -> av.VideoStream:
+        ext = os.path.splitext(self.path)[1].lower().lstrip(".")
+        codec = settings.codec or _DEFAULT_VIDEO.get(ext, "libx264")
+        if codec not in av.codecs_available:
+            raise OutputError(f"unknown video codec {codec!r}", self.path)
+        if av.Codec(codec, "w").type != "video":
+            raise OutputError(f"{codec!r} is not a video codec", self.path)
         try:
-            stream = self._output.add_stream(settings.codec, rate=rate)
-            if not isinstance(stream, av.VideoStream):
-                raise ValueError("not a video codec")
-        except (av.error.FFmpegError, ValueError) as e:
-            raise OutputError(f"unknown video codec {settings.codec!r} ({e})", self.path) from None
+            stream = self._output.add_stream(codec, rate=rate)
+        except (av.error.FFmpegError, ValueError, TypeError) as e:
+            raise OutputError(f"cannot write {codec} into .{ext} ({e})", self.path) from None
+        assert isinstance(stream, av.VideoStream)
 
         # picture, timing and colour tags
         even = self.width % 2 == 0 and self.height % 2 == 0
@@ -246,10 +265,22 @@ class VideoWriter:
         cc.color_range = self.colour.range
         cc.color_primaries = self.colour.primaries
         cc.color_trc = self.colour.transfer
-        if settings.codec in _CRF_CODECS:
+        if codec in ("libx264", "libx265"):
             cc.options = {"crf": str(settings.crf), "preset": settings.preset}
-            if settings.codec == "libvpx-vp9":
-                cc.options = {"crf": str(settings.crf), "b": "0"}
+            if codec == "libx265":
+                cc.options["x265-params"] = "log-level=error"
+        elif codec == "libvpx-vp9":
+            cc.options = {"crf": str(settings.crf), "b": "0", "row-mt": "1"}
+
+        # open the encoder now, so a refused setting fails before any work is done
+        try:
+            cc.open()
+        except (av.error.FFmpegError, ValueError) as e:
+            reason = getattr(e, "strerror", None) or str(e)
+            hint = " (odd sizes need libx264)" if not even else ""
+            raise OutputError(
+                f"the {codec} encoder refused these settings: {reason}{hint}", self.path
+            ) from None
         return stream
 
     # context manager
@@ -279,6 +310,7 @@ class VideoWriter:
             dst_colorspace=self.colour.sws_matrix,
             src_color_range=ColorRange.JPEG,
             dst_color_range=self.colour.range,
+            interpolation=SWS_FLAGS,
         )
         frame.pts = pts
         frame.time_base = self.time_base
@@ -288,10 +320,13 @@ class VideoWriter:
         self.frames_written += 1
 
     def _mux(self, packets: list[av.Packet]) -> None:
-        for packet in packets:
-            if self._carry is not None and packet.dts is not None:
-                self._carry.pump(packet.dts * packet.time_base)
-            self._output.mux(packet)
+        try:
+            for packet in packets:
+                if self._carry is not None and packet.dts is not None:
+                    self._carry.pump(packet.dts * packet.time_base)
+                self._output.mux(packet)
+        except (av.error.FFmpegError, OSError) as e:
+            raise OutputError(f"cannot write ({e.strerror or e})", self.path) from None
 
     def close(self) -> None:
         """Flush the encoder, copy the rest of the carried streams, and move the file in place."""
