@@ -231,6 +231,20 @@ def train_group() -> None:
     show_default=True,
     help="Steps between sample sheets, validation and checkpoints.",
 )
+@click.option(
+    "--lr",
+    type=click.FloatRange(0, min_open=True),
+    default=1e-3,
+    show_default=True,
+    help="Generator learning rate (the discriminators use 2e-4).",
+)
+@click.option(
+    "--adv-start",
+    type=click.IntRange(0),
+    default=300,
+    show_default=True,
+    help="Step from which the adversarial losses reach the generator.",
+)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
@@ -245,6 +259,8 @@ def train_restore_cmd(
     length: int,
     width: int,
     sample_every: int,
+    lr: float,
+    adv_start: int,
     device: str,
     seed: int,
     fresh: bool,
@@ -277,6 +293,8 @@ def train_restore_cmd(
         resume=not fresh,
         sample_every=sample_every,
         checkpoint_every=sample_every,
+        lr_g=lr,
+        adv_start=adv_start,
     )
     bar = None if quiet else tqdm(total=steps, unit="step", file=sys.stderr, dynamic_ncols=True)
 

@@ -38,10 +38,10 @@ class TrainSettings:
 
     out: str
     steps: int = 5000
-    lr_g: float = 2e-4
+    lr_g: float = 1e-3
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.99)
-    ema: float = 0.995
+    ema: float = 0.99
     d_warmup: int = 0  # steps that train the discriminators alone before the generator
     adv_start: int = 0  # step from which the generator feels the adversarial loss
     log_every: int = 25
