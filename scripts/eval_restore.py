@@ -65,7 +65,7 @@ import skimage.data
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from vidgan.data.degrade import Params, degrade_clip, water_params
-from vidgan.processors.base import Processor
+from vidgan.engine.processor import Processor
 from vidgan.tasks.restore import MODELS
 from vidgan.video import VideoReader, VideoWriter, WriterSettings
 

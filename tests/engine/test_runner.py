@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidgan.engine.pipeline import run_pipeline
+from vidgan.engine.processor import Processor
 from vidgan.engine.runner import TorchRunner
-from vidgan.processors.base import Processor
 from vidgan.video.reader import Frame
 
 DEVICES = [

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from vidgan.processors.base import Processor
+from vidgan.engine.processor import Processor
 from vidgan.video.reader import Frame
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
-"""Frame processors: the classical baseline and the pass-through used for measuring the pipeline."""
+"""Frame processors: the restoration GAN on a stream, the classical baseline, the pass-through."""
 
-from vidgan.processors.base import Identity, Processor
+from vidgan.engine.processor import Processor
 from vidgan.processors.classic import ClassicRestorer
+from vidgan.processors.identity import Identity
 
 __all__ = ["ClassicRestorer", "Identity", "Processor"]

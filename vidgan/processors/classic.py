@@ -1,6 +1,6 @@
 """A classical restorer for underwater colour cast, haze and noise: the baseline a GAN must beat.
 
-``ClassicRestorer`` is a :class:`~vidgan.processors.base.Processor` built from OpenCV and numpy
+``ClassicRestorer`` is a :class:`~vidgan.engine.processor.Processor` built from OpenCV and numpy
 only. Each frame goes through five steps:
 
 1. red-channel compensation (Ancuti et al., "Color Balance and Fusion for Underwater Image

@@ -27,22 +27,11 @@ class Processor(Protocol):
             frames: uint8 RGB, shape (N, H, W, 3), the next N frames in presentation order.
 
         Returns:
-            uint8 RGB, shape (N, H, W, 3): one output per input frame, in the same order.
+            uint8 RGB, shape (N, H, W, 3): one output per input frame, in the same order. The
+            engine hands the arrays on to another thread, so they must not be reused later.
         """
         ...
 
     def reset(self) -> None:
         """Forget all temporal state, before the first frame of a new stream."""
         ...
-
-
-class Identity:
-    """Passes frames through untouched; measures the pipeline's own cost."""
-
-    name = "identity"
-
-    def process(self, frames: np.ndarray) -> np.ndarray:
-        return frames
-
-    def reset(self) -> None:
-        pass
