@@ -69,6 +69,8 @@ def test_a_few_steps_write_everything_and_resume(corpus, tmp_path):
     train(tiny_task(corpus), TrainSettings(**{**settings.__dict__, "steps": 6}))
     rows = log_rows(out / "log.csv")
     assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    assert all(None not in r and None not in r.values() for r in rows)  # columns line up
+    assert float(rows[-1]["val_psnr"]) > 5
 
 
 def test_training_reduces_the_pixel_loss(corpus, tmp_path):

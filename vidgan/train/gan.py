@@ -119,6 +119,13 @@ def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
         eb.copy_(mb)
 
 
+def _existing_columns(path: str) -> list[str] | None:
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path, newline="") as f:
+        return next(csv.reader(f), None)
+
+
 def train(
     task: GanTask,
     settings: TrainSettings,
@@ -156,6 +163,11 @@ def train(
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         step = int(state["step"])
+        # the learning rates asked for now win over the checkpoint's (to decay by hand)
+        for group in opt_g.param_groups:
+            group["lr"] = settings.lr_g
+        for group in opt_d.param_groups:
+            group["lr"] = settings.lr_d
         rng = np.random.default_rng(settings.seed + 1000 * rank + step)
         if main:
             log.info("resumed from step %d", step)
@@ -208,7 +220,9 @@ def train(
                     logs.update(task.validate(ema, device))
                 assert log_file is not None
                 if writer is None:
-                    writer = csv.DictWriter(log_file, fieldnames=list(logs), extrasaction="ignore")
+                    # a resumed run keeps the columns the log already has
+                    columns = _existing_columns(log_path) or list(logs)
+                    writer = csv.DictWriter(log_file, fieldnames=columns, extrasaction="ignore")
                     if log_file.tell() == 0:
                         writer.writeheader()
                 writer.writerow(logs)

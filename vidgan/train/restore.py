@@ -127,6 +127,8 @@ class RestoreTask:
             adv_t = hinge_g(ds["temporal"](out))
             loss = loss + c.w_adv * adv + c.w_adv_temporal * adv_t
             logs.update(g_adv=adv.item(), g_adv_t=adv_t.item())
+        else:
+            logs.update(g_adv=float("nan"), g_adv_t=float("nan"))  # the log keeps its columns
         logs["g_loss"] = loss.item()
         return StepResult(loss, logs, {"out": out})
 
