@@ -61,7 +61,7 @@ MODELS: dict[str, ModelBuilder] = {
     "classic": _classic,
     "identity": _identity,
 }
-DEFAULT_MODEL = "classic"
+DEFAULT_MODEL = "gan"
 
 
 @dataclass(frozen=True)
