@@ -75,8 +75,10 @@ _SWS_MATRIX = {
 }
 
 
-# bilinear scaling (only used on a size change), exact rounding, full chroma resolution: with
-# these a YUV -> RGB -> YUV round trip keeps the mean level (the defaults lose about one code)
+# for reading: bilinear scaling (only used on a size change), exact rounding, full chroma
+# resolution. With these a YUV -> RGB -> YUV round trip keeps the mean level; swscale's default
+# YUV -> RGB path is twice as fast but darkens by about one code value. RGB -> YUV is exact
+# with the defaults, so the writer keeps them.
 SWS_FLAGS = (
     av.video.reformatter.Interpolation.BILINEAR
     | av.video.reformatter.Interpolation.ACCURATE_RND

@@ -21,7 +21,7 @@ import numpy as np
 from av.video.reformatter import ColorRange, VideoReformatter
 
 from vidgan.errors import OutputError
-from vidgan.video.colour import SWS_FLAGS, Colour, output_colour
+from vidgan.video.colour import Colour, output_colour
 from vidgan.video.probe import OtherStream, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -310,7 +310,6 @@ class VideoWriter:
             dst_colorspace=self.colour.sws_matrix,
             src_color_range=ColorRange.JPEG,
             dst_color_range=self.colour.range,
-            interpolation=SWS_FLAGS,
         )
         frame.pts = pts
         frame.time_base = self.time_base
