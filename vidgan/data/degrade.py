@@ -25,7 +25,7 @@ real footage; the noise is drawn anew for every frame.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import av
 import cv2
@@ -244,8 +244,3 @@ def degrade_clip(
 def clean_params() -> Params:
     """No degradation at all."""
     return Params(water_type=None)
-
-
-def with_water(p: Params, **changes: object) -> Params:
-    """A copy of ``p`` with some fields changed (for sweeps in evaluation)."""
-    return replace(p, **changes)  # type: ignore[arg-type]
