@@ -1,7 +1,7 @@
 """Train the embedded restoration weights from nothing: corpus, training, export, model card.
 
     pip install -e ".[corpus]"
-    python scripts/train_default_restore.py            # about 50 minutes on a 2-core CPU
+    python scripts/train_default_restore.py            # about 35 minutes on a 2-core CPU
 
 builds the corpus from registry-shipped media (scripts/build_corpus.py), trains the GAN with
 `vidgan train restore`'s defaults, and writes vidgan/weights/restore.safetensors with a model
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default=os.path.join(ROOT, "runs"), help="corpus and run folder")
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
