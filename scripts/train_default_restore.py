@@ -37,26 +37,30 @@ def main() -> None:
         )
 
     started = time.time()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vidgan",
-            "train",
-            "restore",
-            "--data",
-            os.path.join(corpus, "train"),
-            "--out",
-            run,
-            "--steps",
-            str(args.steps),
-            "--seed",
-            str(args.seed),
-            "--sample-every",
-            "250",
-        ],
-        check=True,
-    )
+    # the first half at the default learning rate, the second at a lower one (resumed)
+    for steps, lr in ((args.steps // 2, "1e-3"), (args.steps, "3e-4")):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vidgan",
+                "train",
+                "restore",
+                "--data",
+                os.path.join(corpus, "train"),
+                "--out",
+                run,
+                "--steps",
+                str(steps),
+                "--lr",
+                lr,
+                "--seed",
+                str(args.seed),
+                "--sample-every",
+                "250",
+            ],
+            check=True,
+        )
     minutes = (time.time() - started) / 60
 
     target = os.path.join(ROOT, "vidgan", "weights", "restore.safetensors")
