@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import functools
-import logging
 
 import torch
-
-log = logging.getLogger(__name__)
 
 
 def select_device(spec: str = "auto") -> torch.device:

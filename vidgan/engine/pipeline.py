@@ -9,7 +9,6 @@ forever on a queue whose other end has died.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -21,8 +20,6 @@ import numpy as np
 
 from vidgan.engine.processor import Processor
 from vidgan.video.reader import Frame
-
-log = logging.getLogger(__name__)
 
 _END = object()  # marks the end of a queue's items
 _POLL = 0.1  # seconds between checks of the stop flag while blocked on a queue

@@ -9,8 +9,6 @@ it is this step, not the network, that decides whether 720p restores in real tim
 
 from __future__ import annotations
 
-import logging
-
 import cv2
 import numpy as np
 import torch
@@ -18,8 +16,6 @@ import torch
 from vidgan.engine.device import autocast_dtype
 from vidgan.engine.runner import temporal_windows
 from vidgan.models.restorer import RestoreNet
-
-log = logging.getLogger(__name__)
 
 
 def apply_coefficients_cv(

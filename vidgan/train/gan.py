@@ -187,6 +187,7 @@ def train(
             # generator
             train_g = step >= settings.d_warmup
             adversarial = step >= settings.adv_start
+            ds.requires_grad_(False)  # the adversarial terms need no gradient for D's weights
             with torch.autocast(device.type, enabled=amp):
                 g_out = task.generator_step(g, ds, batch, adversarial)
             if train_g:
@@ -199,6 +200,7 @@ def train(
             logs.update(g_out.logs)
 
             # discriminators, on the generator's outputs with gradients cut
+            ds.requires_grad_(True)
             fakes = {k: v.detach() for k, v in g_out.outputs.items()}
             with torch.autocast(device.type, enabled=amp):
                 d_out = task.discriminator_step(ds, batch, fakes)

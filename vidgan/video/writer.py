@@ -45,6 +45,11 @@ class WriterSettings:
     overwrite: bool = False
 
 
+def _extension(path: str) -> str:
+    """``out/Clip.MP4`` -> ``mp4``."""
+    return os.path.splitext(path)[1].lower().lstrip(".")
+
+
 def check_output_path(
     path: str | os.PathLike[str], *, source: str | None = None, overwrite: bool = False
 ) -> str:
@@ -58,7 +63,7 @@ def check_output_path(
         raise OutputError("is a folder; give a file name", path)
     if os.path.exists(path) and not overwrite:
         raise OutputError("already exists (use -y/--overwrite to replace it)", path)
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    ext = _extension(path)
     if ext not in CONTAINERS:
         kinds = ", ".join(f".{c}" for c in CONTAINERS)
         raise OutputError(f"vidgan writes {kinds} files (this one ends in '.{ext}')", path)
@@ -79,21 +84,24 @@ class _Carry:
     """Copies a source's audio and subtitle streams into the output, interleaved by time."""
 
     def __init__(
-        self, source: str, output: av.container.OutputContainer, streams: tuple[OtherStream, ...]
+        self,
+        source: str,
+        output: av.container.OutputContainer,
+        ext: str,
+        streams: tuple[OtherStream, ...],
     ) -> None:
         self._input = av.open(source)
         self._output = output
         self._copy: dict[int, av.stream.Stream] = {}
         self._reencode: dict[int, tuple[av.AudioStream, av.AudioCodecContext]] = {}
         supported = output.supported_codecs
-        mp4 = any(n in output.format.name for n in _MP4_FAMILY)
+        mp4 = ext in _MP4_FAMILY
         for info in streams:
             src = self._input.streams[info.index]
             # PCM in MP4 is legal but few players take it; AAC plays everywhere
             if info.codec in supported and not (mp4 and info.codec.startswith("pcm_")):
                 self._copy[info.index] = output.add_stream_from_template(src)
             elif isinstance(src, av.AudioStream):
-                ext = os.path.splitext(output.name)[1].lower().lstrip(".")
                 codec = _FALLBACK_AUDIO.get(ext, "aac")
                 log.info("re-encoding audio stream %d (%s) to %s", info.index, info.codec, codec)
                 rate = info.sample_rate or 48000
@@ -182,6 +190,7 @@ class VideoWriter:
     ) -> None:
         self.path = check_output_path(path, source=carry_from, overwrite=settings.overwrite)
         self._temp = _temp_path(self.path)
+        self.ext = _extension(self.path)
         self.width, self.height = width, height
         self.time_base = time_base
         self.colour = output_colour(colour)
@@ -194,7 +203,7 @@ class VideoWriter:
         try:
             self._stream = self._add_video(rate, sample_aspect_ratio, settings)
             if carry_from is not None and carry:
-                self._carry = _Carry(carry_from, self._output, carry)
+                self._carry = _Carry(carry_from, self._output, self.ext, carry)
         except BaseException:
             self.abort()
             raise
@@ -226,7 +235,7 @@ class VideoWriter:
         )
 
     def _create(self) -> av.container.OutputContainer:
-        ext = os.path.splitext(self.path)[1].lower().lstrip(".")
+        ext = self.ext
         options = {"movflags": "+faststart"} if ext in _MP4_FAMILY else {}
         try:
             return av.open(self._temp, "w", container_options=options)
@@ -238,7 +247,7 @@ class VideoWriter:
     def _add_video(
         self, rate: Fraction | None, sar: Fraction, settings: WriterSettings
     ) -> av.VideoStream:
-        ext = os.path.splitext(self.path)[1].lower().lstrip(".")
+        ext = self.ext
         codec = settings.codec or _DEFAULT_VIDEO.get(ext, "libx264")
         if codec not in av.codecs_available:
             raise OutputError(f"unknown video codec {codec!r}", self.path)
