@@ -128,3 +128,18 @@ def make_video(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def tiny_generator(tmp_path: Path) -> Path:
+    """Weights of an untrained video generator: 8 frames of 16x16, with its image encoder."""
+    import torch
+
+    from vidgan.models.video_gan import GenerateConfig, VideoGenerator
+    from vidgan.models.weights import save_weights
+
+    torch.manual_seed(0)
+    config = GenerateConfig(frames=8, size=16, width=2, bg_width=4, d_width=2)
+    path = tmp_path / "tiny_generator.safetensors"
+    save_weights(VideoGenerator(config), str(path), config.to_dict())
+    return path

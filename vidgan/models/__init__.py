@@ -2,15 +2,28 @@
 
 from vidgan.models.discriminators import PatchDiscriminator, TemporalDiscriminator
 from vidgan.models.restorer import RestoreConfig, RestoreGenerator, RestoreNet, apply_coefficients
-from vidgan.models.weights import load_restorer, save_weights
+from vidgan.models.video_gan import (
+    ClipDiscriminator,
+    GenerateConfig,
+    ImageEncoder,
+    Streams,
+    VideoGenerator,
+)
+from vidgan.models.weights import load_generator, load_restorer, save_weights
 
 __all__ = [
+    "ClipDiscriminator",
+    "GenerateConfig",
+    "ImageEncoder",
     "PatchDiscriminator",
     "RestoreConfig",
     "RestoreGenerator",
     "RestoreNet",
+    "Streams",
     "TemporalDiscriminator",
+    "VideoGenerator",
     "apply_coefficients",
+    "load_generator",
     "load_restorer",
     "save_weights",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 
 from safetensors import SafetensorError, safe_open
@@ -15,8 +16,10 @@ from torch import nn
 
 from vidgan.errors import InputError
 from vidgan.models.restorer import RestoreConfig, RestoreNet
+from vidgan.models.video_gan import GenerateConfig, VideoGenerator
 
 DEFAULT_RESTORE = "restore.safetensors"
+DEFAULT_GENERATE = "generate.safetensors"
 
 
 def default_weights(name: str) -> str:
@@ -29,17 +32,43 @@ def save_weights(model: nn.Module, path: str, config: dict[str, int], **meta: st
     save_file(state, path, metadata={"config": json.dumps(config), **meta})
 
 
-def load_restorer(path: str | None = None) -> RestoreNet:
-    """The restoration generator from ``path``, or the embedded default."""
-    path = path or default_weights(DEFAULT_RESTORE)
+def _load(
+    path: str, build: Callable[[dict[str, int]], nn.Module], kind: str, command: str
+) -> nn.Module:
+    """``build(config)`` with the weights of ``path`` loaded, in eval mode; bad files raise
+    `InputError` naming the ``kind`` of file expected and the ``command`` that trains one."""
     if not os.path.exists(path):
-        raise InputError("weights file not found (train one with `vidgan train restore`)", path)
+        raise InputError(f"weights file not found (train one with `vidgan train {command}`)", path)
     try:
         with safe_open(path, framework="pt") as f:
             meta = f.metadata() or {}
-        config = RestoreConfig(**json.loads(meta.get("config", "{}")))
-        net = RestoreNet(config)
+        net = build(json.loads(meta.get("config", "{}")))
         net.load_state_dict(load_file(path))
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
-        raise InputError(f"not a vidgan restoration weights file ({e})", path) from None
+        raise InputError(f"not a vidgan {kind} weights file ({e})", path) from None
     return net.eval()
+
+
+def load_restorer(path: str | None = None) -> RestoreNet:
+    """The restoration generator from ``path``, or the embedded default."""
+    net = _load(
+        path or default_weights(DEFAULT_RESTORE),
+        lambda c: RestoreNet(RestoreConfig(**c)),
+        "restoration",
+        "restore",
+    )
+    assert isinstance(net, RestoreNet)
+    return net
+
+
+def load_generator(path: str | None = None) -> VideoGenerator:
+    """The video generator (with its still-image encoder, if trained with one) from ``path``,
+    or the embedded default."""
+
+    def build(config: dict[str, int]) -> VideoGenerator:
+        sizes = {k: v for k, v in config.items() if k != "encoder"}
+        return VideoGenerator(GenerateConfig(**sizes, encoder=bool(config.get("encoder", 1))))
+
+    net = _load(path or default_weights(DEFAULT_GENERATE), build, "generation", "generate")
+    assert isinstance(net, VideoGenerator)
+    return net

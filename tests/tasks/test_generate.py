@@ -1,0 +1,89 @@
+"""`vidgan.generate` and `vidgan.animate`: clips, sheets, seeds, interpolation."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import decoded
+
+import vidgan
+from vidgan.errors import InputError, OutputError
+from vidgan.tasks.generate import latents, slerp
+
+
+def frames_of(path) -> np.ndarray:
+    return np.stack([f.to_ndarray(format="rgb24") for f in decoded(path)])
+
+
+def test_writes_n_playable_clips_and_a_sheet(tiny_generator, tmp_path):
+    result = vidgan.generate(str(tmp_path / "out"), 3, weights=str(tiny_generator), fps=8)
+    assert [p.rsplit("/", 1)[1] for p in result.clips] == [
+        "clip_000.mp4",
+        "clip_001.mp4",
+        "clip_002.mp4",
+    ]
+    for path in result.clips:
+        assert frames_of(path).shape == (8, 16, 16, 3)
+        assert vidgan.probe(path).duration == pytest.approx(1.0, abs=0.01)
+    assert result.sheet is not None
+    picture = cv2.imread(result.sheet)
+    assert picture.shape[:2] == (2 * (3 * 18 + 2), 2 * (13 * 18 + 2))  # enlarged twice
+
+
+def test_the_seed_decides_the_clips(tiny_generator, tmp_path):
+    w = str(tiny_generator)
+    a = vidgan.generate(str(tmp_path / "a"), 2, seed=7, weights=w)
+    b = vidgan.generate(str(tmp_path / "b"), 3, seed=7, weights=w)
+    c = vidgan.generate(str(tmp_path / "c"), 2, seed=8, weights=w)
+    for i in range(2):  # clip i depends on the seed and i only
+        np.testing.assert_array_equal(frames_of(a.clips[i]), frames_of(b.clips[i]))
+    assert not np.array_equal(frames_of(a.clips[0]), frames_of(c.clips[0]))
+
+
+def test_frames_and_interpolation(tiny_generator, tmp_path):
+    result = vidgan.generate(
+        str(tmp_path / "o"), 2, frames=12, interpolate=True, steps=5, weights=str(tiny_generator)
+    )
+    assert result.frames == 12
+    assert frames_of(result.clips[0]).shape[0] == 12
+    (walk,) = result.extra
+    assert frames_of(walk).shape == (12, 16, 5 * 16, 3)  # five clips side by side
+
+
+def test_existing_outputs_are_refused_before_any_work(tiny_generator, tmp_path):
+    out = tmp_path / "o"
+    vidgan.generate(str(out), 1, weights=str(tiny_generator))
+    with pytest.raises(OutputError, match="already exists"):
+        vidgan.generate(str(out), 2, weights=str(tiny_generator))
+    assert not (out / "clip_001.mp4").exists()
+    with pytest.raises(ValueError, match="frames"):
+        vidgan.generate(str(tmp_path / "p"), 1, frames=0, weights=str(tiny_generator))
+
+
+def test_bad_weights(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    with pytest.raises(InputError, match="not a vidgan generation weights file"):
+        vidgan.generate(str(tmp_path / "o"), 1, weights=str(bad))
+
+
+def test_animate_starts_from_the_image(tiny_generator, tmp_path):
+    image = tmp_path / "still.png"
+    cv2.imwrite(str(image), np.full((40, 30, 3), 90, np.uint8))
+    result = vidgan.animate(str(image), str(tmp_path / "a.mp4"), weights=str(tiny_generator))
+    assert frames_of(result.clips[0]).shape == (8, 16, 16, 3)
+    assert result.sheet is not None and result.sheet.endswith("a.sheet.png")
+    with pytest.raises(InputError, match="not a readable image"):
+        vidgan.animate(
+            str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4"), weights=str(tiny_generator)
+        )
+
+
+def test_latents_and_slerp():
+    z = latents(3, 4, 10)
+    torch.testing.assert_close(latents(3, 2, 10, first=2), z[2:])
+    path = slerp(z[0], z[1], 5)
+    torch.testing.assert_close(path[0], z[0])
+    torch.testing.assert_close(path[-1], z[1])
