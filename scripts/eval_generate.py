@@ -194,8 +194,8 @@ def ms_per_clip(g: VideoGenerator, batch: int = 16, repeats: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", help="generator weights [default: embedded]")
-    parser.add_argument("--clips", type=int, default=192, help="real and generated clips each")
-    parser.add_argument("--critic-steps", type=int, default=150)
+    parser.add_argument("--clips", type=int, default=144, help="real and generated clips each")
+    parser.add_argument("--critic-steps", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()

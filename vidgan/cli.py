@@ -272,7 +272,7 @@ def train_restore_cmd(
     """
     from vidgan.data.clips import ClipSource, PairedSource
     from vidgan.models.restorer import RestoreConfig
-    from vidgan.train.gan import TrainSettings, train
+    from vidgan.train.gan import TrainSettings
     from vidgan.train.restore import RestoreTask, RestoreTrainConfig
 
     if not data and not paired:
@@ -296,13 +296,23 @@ def train_restore_cmd(
         lr_g=lr,
         adv_start=adv_start,
     )
-    bar = None if quiet else tqdm(total=steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+    _train_with_progress(task, settings, quiet, ("g_loss", "val_psnr"))
+
+
+def _train_with_progress(task: Any, settings: Any, quiet: bool, shown: tuple[str, ...]) -> None:
+    """Run `vidgan.train.gan.train` under a step bar showing the ``shown`` log figures."""
+    from vidgan.train.gan import train
+
+    bar = (
+        None
+        if quiet
+        else tqdm(total=settings.steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+    )
 
     def progress(step: int, logs: dict[str, float]) -> None:
         if bar is not None:
             bar.update(step - bar.n)
-            shown = {k: f"{v:.3f}" for k, v in logs.items() if k in ("g_loss", "val_psnr")}
-            bar.set_postfix(shown)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if k in shown})
 
     try:
         path = train(task, settings, on_step=progress)
@@ -316,6 +326,294 @@ def torch_seed(seed: int) -> None:
     import torch
 
     torch.manual_seed(seed)
+
+
+@train_group.command("generate")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    help="Folder of videos (and stills, panned) to learn from, or 'procedural' for moving "
+    "shapes over sample photographs, with known masks (repeatable).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.",
+)
+@click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
+@click.option(
+    "--batch", type=click.IntRange(1), default=8, show_default=True, help="Clips per step."
+)
+@click.option(
+    "--frames",
+    type=click.IntRange(1),
+    default=32,
+    show_default=True,
+    help="Frames per clip, a multiple of SIZE / 4.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(8),
+    default=64,
+    show_default=True,
+    help="Frame side, a power of two.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Foreground channels at half size (doubled per coarser grid); try 32 on a GPU.",
+)
+@click.option(
+    "--stride",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Clips from videos take every 1st to every STRIDE-th frame, at random.",
+)
+@click.option(
+    "--d-warmup",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Steps that train the discriminator alone before the generator starts.",
+)
+@click.option(
+    "--lr",
+    type=click.FloatRange(0, min_open=True),
+    default=2e-4,
+    show_default=True,
+    help="Adam learning rate of both networks (beta1 0.5, as in the paper).",
+)
+@click.option(
+    "--sample-every",
+    type=click.IntRange(1),
+    default=250,
+    show_default=True,
+    help="Steps between sample sheets, validation and checkpoints.",
+)
+@click.option("--no-encoder", is_flag=True, help="Skip the still-image encoder of `animate`.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train_generate_cmd(
+    data: tuple[str, ...],
+    out: str,
+    steps: int,
+    batch: int,
+    frames: int,
+    size: int,
+    width: int,
+    stride: int,
+    d_warmup: int,
+    lr: float,
+    sample_every: int,
+    no_encoder: bool,
+    device: str,
+    seed: int,
+    fresh: bool,
+    quiet: bool,
+) -> None:
+    """Train the two-stream video GAN; its EMA generator lands in OUT/generator.safetensors.
+
+    Use it with `vidgan generate --weights OUT/generator.safetensors`.
+    """
+    from vidgan.data.procedural import ProceduralSource
+    from vidgan.models.video_gan import GenerateConfig
+    from vidgan.train.gan import TrainSettings
+    from vidgan.train.generate import (
+        FolderClips,
+        GenerateTask,
+        GenerateTrainConfig,
+        ProceduralClips,
+        folder_source,
+    )
+
+    if "procedural" in data and len(data) > 1:
+        raise click.UsageError("--data procedural cannot be mixed with folders")
+    model = GenerateConfig(frames=frames, size=size, width=width, encoder=not no_encoder)
+    torch_seed(seed)
+    real = (
+        ProceduralClips(ProceduralSource(), frames, size)
+        if data == ("procedural",)
+        else FolderClips(folder_source(list(data), size), frames, size, stride)
+    )
+    task = GenerateTask(real, model=model, config=GenerateTrainConfig(batch=batch), seed=seed)
+    settings = TrainSettings(
+        out=out,
+        steps=steps,
+        lr_g=lr,
+        lr_d=lr,
+        betas=(0.5, 0.999),
+        ema=0.995,
+        d_warmup=d_warmup,
+        device=device,
+        seed=seed,
+        resume=not fresh,
+        sample_every=sample_every,
+        checkpoint_every=sample_every,
+    )
+    _train_with_progress(task, settings, quiet, ("g_loss", "d_loss", "val_mask"))
+
+
+class _ClipBar:
+    """A bar over clips, shown from the first clip on, so that an early error stands alone."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: tqdm[Any] | None = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="clip", file=sys.stderr, dynamic_ncols=True)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+_frames_option = click.option(
+    "--frames",
+    type=click.IntRange(1, 1024),  # vidgan.tasks.generate.MAX_FRAMES, without importing torch
+    help="Frames per clip [default: the model's, 32]; other lengths extend the learned motion.",
+)
+_fps_option = click.option(
+    "--fps", type=click.IntRange(1, 240), default=16, show_default=True, help="Frame rate."
+)
+_weights_option = click.option(
+    "--weights",
+    type=click.Path(dir_okay=False),
+    help="Generator weights (from `vidgan train generate`) [default: embedded].",
+)
+
+
+@cli.command("generate")
+@click.option(
+    "-n", "count", type=click.IntRange(1, 100_000), default=8, show_default=True, help="Clips."
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="The same seed gives the same clips; clip i depends on the seed and i only.",
+)
+@_frames_option
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(file_okay=False),
+    default="generated",
+    show_default=True,
+    help="Folder for clip_000.mp4 ... and sheet.png (made if missing).",
+)
+@click.option(
+    "--interpolate",
+    is_flag=True,
+    help="Also write interpolation.mp4: 8 clips on the path from clip 0's latent to "
+    "clip 1's, side by side.",
+)
+@_fps_option
+@_weights_option
+@click.option("--device", default="auto", show_default=True)
+@click.option("-y", "--overwrite", is_flag=True, help="Replace clips and sheet that exist.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def generate_cmd(
+    count: int,
+    seed: int,
+    frames: int | None,
+    folder: str,
+    interpolate: bool,
+    fps: int,
+    weights: str | None,
+    device: str,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Generate short clips with the two-stream video GAN (Vondrick et al. 2016).
+
+    A moving foreground and its mask come from a 3D-convolutional stream, one still
+    background from a 2D stream; sheet.png shows, for each clip, frames of the composite,
+    the foreground, the mask and the background. The embedded model makes 32 frames of
+    64x64, learned from moving shapes over photographs.
+    """
+    from vidgan.tasks.generate import generate
+
+    bar = _ClipBar(quiet)
+    try:
+        result = generate(
+            folder,
+            count,
+            seed=seed,
+            frames=frames,
+            fps=fps,
+            weights=weights,
+            device=device,
+            interpolate=interpolate,
+            settings=WriterSettings(overwrite=overwrite),
+            on_clip=bar.update,
+        )
+    finally:
+        bar.close()
+    if not quiet:
+        click.echo(
+            f"wrote {len(result.clips)} clips of {result.frames} frames and {result.sheet} "
+            f"in {result.seconds:.1f} s",
+            err=True,
+        )
+
+
+@cli.command("animate")
+@click.argument("image", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Output clip [default: IMAGE's name + .animated.mp4, beside it].",
+)
+@_frames_option
+@_fps_option
+@_weights_option
+@click.option("--device", default="auto", show_default=True)
+@click.option("-y", "--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+def animate_cmd(
+    image: str,
+    output: str | None,
+    frames: int | None,
+    fps: int,
+    weights: str | None,
+    device: str,
+    overwrite: bool,
+) -> None:
+    """Predict the future of a still IMAGE: encode it into the video GAN and paint a clip.
+
+    The image's centre square is resized to the model's size (64x64). Also writes the
+    output's name + .sheet.png with the foreground, mask and background.
+    """
+    import os
+
+    from vidgan.tasks.generate import animate
+
+    output = output or os.path.splitext(image)[0] + ".animated.mp4"
+    result = animate(
+        image,
+        output,
+        frames=frames,
+        fps=fps,
+        weights=weights,
+        device=device,
+        settings=WriterSettings(overwrite=overwrite),
+    )
+    click.echo(f"wrote {result.clips[0]} ({result.frames} frames) and {result.sheet}", err=True)
 
 
 @cli.command("info")
