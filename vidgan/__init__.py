@@ -5,7 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from vidgan.errors import InputError, OutputError, VidganError
-from vidgan.tasks import RestoreResult, restore
+from vidgan.tasks import RestoreResult, StreamResult, StreamStats, restore, stream
 from vidgan.video import VideoInfo, VideoReader, VideoWriter, WriterSettings, probe
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ __all__ = [
     "InputError",
     "OutputError",
     "RestoreResult",
+    "StreamResult",
+    "StreamStats",
     "VidganError",
     "VideoInfo",
     "VideoReader",
@@ -31,6 +33,7 @@ __all__ = [
     "generate",
     "probe",
     "restore",
+    "stream",
 ]
 
 _GENERATE = ("GenerateResult", "animate", "generate")

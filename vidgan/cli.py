@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import warnings
+from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
@@ -167,6 +168,194 @@ def restore_cmd(
             f"({result.fps:.1f} fps)",
             err=True,
         )
+
+
+@cli.command("stream")
+@click.argument("source")
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FILE|URL",
+    help="A file (.ts, .mkv, .mp4, .mov) or a URL (udp://HOST:PORT?pkt_size=1316, srt://, "
+    "tcp://, rtmp://, rtsp://) to send the restored stream to (repeatable).",
+)
+@click.option("--show", is_flag=True, help="Show the restored stream in a window (q quits).")
+@click.option(
+    "--virtual-camera",
+    is_flag=True,
+    help="Send to a virtual webcam (pip install 'vidgan[virtualcam]').",
+)
+@click.option(
+    "-m",
+    "--model",
+    type=click.Choice(list(MODELS)),
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="As for `vidgan restore`.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(dir_okay=False),
+    help="Generator weights for -m gan [default: embedded].",
+)
+@click.option(
+    "-b",
+    "--batch",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Frames per model call; each frame more adds a frame period of latency.",
+)
+@click.option("--device", default="auto", show_default=True, help="As for `vidgan restore`.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "fp16", "bf16"]),
+    default="auto",
+    show_default=True,
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this long [default: until Ctrl-C, or the end of a file].",
+)
+@click.option(
+    "--realtime/--no-realtime",
+    default=True,
+    show_default=True,
+    help="A file SOURCE plays at its own frame rate, dropping what the model cannot keep up "
+    "with; --no-realtime feeds it every frame, as fast as the model goes.",
+)
+@click.option(
+    "--stats",
+    "stats_every",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="Print latency, fps and drops every SECONDS.",
+)
+@click.option(
+    "--stats-json",
+    type=click.Path(dir_okay=False),
+    help="Write the statistics as JSON to this file (at each --stats interval and at the end).",
+)
+@click.option(
+    "-I",
+    "--input-option",
+    "input_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="FFmpeg option for the source, e.g. -I video_size=1280x720 -I framerate=30 for a "
+    "camera, -I rtsp_transport=tcp (repeatable).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds without data before a network source is reconnected.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a network source to start.",
+)
+@click.option(
+    "--crf", type=click.IntRange(0, 51), default=23, show_default=True, help="Output quality."
+)
+@click.option(
+    "--preset",
+    default="ultrafast",
+    show_default=True,
+    help="x264 speed preset of the outputs; slower ones cost the model CPU time.",
+)
+@click.option("-y", "--overwrite", is_flag=True, help="Replace output files that exist.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and --stats lines.")
+def stream_cmd(
+    source: str,
+    outputs: tuple[str, ...],
+    show: bool,
+    virtual_camera: bool,
+    model: str,
+    weights: str | None,
+    batch: int,
+    device: str,
+    precision: str,
+    duration: float | None,
+    realtime: bool,
+    stats_every: float | None,
+    stats_json: str | None,
+    input_options: tuple[str, ...],
+    read_timeout: float,
+    connect_timeout: float,
+    crf: int,
+    preset: str,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Restore a live SOURCE as it arrives: a camera, a network stream, or a file.
+
+    SOURCE is a camera (an index such as 0, or a device path such as /dev/video0), a URL
+    that FFmpeg opens (udp://0.0.0.0:5000, rtsp://..., rtmp://..., http://...), or a video file,
+    played at its own rate. Only the newest frame is processed: when the model falls
+    behind, frames are dropped and counted, so the delay never grows. A network source that
+    stalls or drops is reconnected. Ctrl-C stops the stream and finishes the outputs; the
+    statistics are printed on exit.
+    """
+    from vidgan.tasks.stream import LIVE_SETTINGS, StreamFailed, StreamResult, stream
+    from vidgan.video.live import SourceSettings
+
+    options = {}
+    for item in input_options:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="'-I'")
+        options[key] = value
+    if not (outputs or show or virtual_camera) and not quiet:
+        click.echo("vidgan: no output (-o, --show, --virtual-camera): measuring only", err=True)
+
+    def started(description: str) -> None:
+        if not quiet:
+            click.echo(f"vidgan: streaming {description} through {model}; Ctrl-C stops", err=True)
+
+    def report(result: StreamResult) -> None:
+        if not quiet:
+            click.echo(f"{result.ended}: {result.total.describe()}", err=True)
+
+    try:
+        result = stream(
+            source,
+            outputs,
+            model=model,
+            weights=weights,
+            device=device,
+            precision=precision,
+            batch=batch,
+            show=show,
+            virtual_camera=virtual_camera,
+            duration=duration,
+            source_settings=SourceSettings(
+                options=options,
+                realtime=realtime,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+            ),
+            settings=replace(LIVE_SETTINGS, crf=crf, preset=preset, overwrite=overwrite),
+            stats_every=stats_every,
+            on_start=started,
+            on_stats=lambda s: click.echo(f"vidgan: {s.describe()}", err=True),
+            stats_json=stats_json,
+        )
+    except StreamFailed as e:
+        report(e.result)
+        raise
+    report(result)
+    for target in result.outputs:
+        if not quiet and "://" not in target:
+            click.echo(f"wrote {target}", err=True)
 
 
 @cli.group("train")

@@ -88,11 +88,20 @@ class VideoInfo:
 
 
 def open_input(
-    path: str | os.PathLike[str], options: dict[str, str] | None = None
+    path: str | os.PathLike[str],
+    options: dict[str, str] | None = None,
+    *,
+    format: str | None = None,
+    timeout: float | tuple[float, float] | None = None,
 ) -> av.container.InputContainer:
-    """Open a media file for reading, turning every failure into one clear InputError."""
+    """Open a media file for reading, turning every failure into one clear InputError.
+
+    ``format`` names a demuxer or a capture device (``v4l2``, ``avfoundation``, ``dshow``);
+    ``timeout`` is PyAV's: seconds to wait for data, or (open, read) seconds, after which the
+    open or read fails instead of hanging on a silent network source.
+    """
     path = os.fspath(path)
-    if "://" not in path:
+    if "://" not in path and format is None:
         if not os.path.exists(path):
             raise InputError("no such file", path)
         if os.path.isdir(path):
@@ -100,7 +109,7 @@ def open_input(
         if os.path.getsize(path) == 0:
             raise InputError("empty file", path)
     try:
-        return av.open(path, "r", options=options or {})
+        return av.open(path, "r", format=format, options=options or {}, timeout=timeout)
     except av.error.FFmpegError as e:
         raise InputError(f"not a readable media file ({e.strerror})", path) from None
     except (OSError, UnicodeDecodeError) as e:

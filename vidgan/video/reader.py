@@ -55,6 +55,9 @@ class VideoReader:
 
     A change of picture size in mid-stream is rescaled to the first frame's size, with a
     warning: the frame count and timing are kept, which is what an encoder downstream needs.
+    ``format``, ``timeout`` are as for `open_input`. ``live`` decodes without frame threads,
+    so frames come out as soon as they arrive, and takes any number of undecodable packets:
+    a stream joined mid-way has them until its first keyframe, a lossy network now and then.
     """
 
     def __init__(
@@ -63,12 +66,18 @@ class VideoReader:
         *,
         deinterlace: bool = False,
         options: dict[str, str] | None = None,
+        format: str | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        live: bool = False,
     ) -> None:
         self.path = os.fspath(path)
-        self._container = open_input(self.path, options)
+        self._container = open_input(self.path, options, format=format, timeout=timeout)
         try:
             self._stream = video_stream(self._container, self.path)
-            self._stream.thread_type = "AUTO"
+            # frame threads hold one frame each before the first comes out: fine for files,
+            # a frame period of latency per thread for a live source
+            self._stream.thread_type = "SLICE" if live else "AUTO"
+            self._live = live
             self._frames = self._decode()
             self._first = next(self._frames, None)
             if self._first is None:
@@ -123,6 +132,9 @@ class VideoReader:
                     if isinstance(frame, av.VideoFrame):
                         yield frame
             except av.error.FFmpegError as e:
+                if self._live:
+                    log.debug("%s: skipped an undecodable packet (%s)", self.path, e.strerror)
+                    continue
                 errors += 1
                 log.warning("%s: skipped a damaged packet (%s)", self.path, e.strerror)
                 if errors > _MAX_DECODE_ERRORS:

@@ -5,6 +5,11 @@ variable and 24000/1001 stays exact. The source's audio (and subtitles, where th
 hold them) is copied packet for packet, interleaved by time as the video is written; audio is
 re-encoded to AAC only when the output container cannot hold its codec. The file is written
 under a temporary name beside the target and renamed only when it is complete.
+
+A live writer (``live=True``, for `vidgan stream`) instead writes in place, in a form that
+stays playable if the process dies mid-recording (MP4 and MOV fragmented, MPEG-TS and
+Matroska as they are), or sends to a network URL (MPEG-TS over UDP, SRT or TCP; FLV over
+RTMP; RTSP to a server).
 """
 
 from __future__ import annotations
@@ -33,6 +38,21 @@ CONTAINERS = ("mp4", "m4v", "mov", "mkv", "webm", "ts")
 # container cannot hold the original
 _DEFAULT_VIDEO = {"webm": "libvpx-vp9"}
 _FALLBACK_AUDIO = {"webm": "libopus"}
+# URL scheme -> the container a live writer sends in
+NETWORK_FORMATS = {
+    "udp": "mpegts",
+    "srt": "mpegts",
+    "tcp": "mpegts",
+    "rtp": "rtp_mpegts",
+    "rtmp": "flv",
+    "rtmps": "flv",
+    "rtsp": "rtsp",
+}
+# each video packet's length stated, so a receiver need not wait for the next one to know
+# that it is complete: a frame period less latency
+_LOW_DELAY_TS = {"omit_video_pes_length": "0"}
+# a fragment per keyframe and an index up front: whatever was written before a crash plays
+_FRAGMENTED = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,8 @@ class WriterSettings:
     crf: int = 18
     preset: str = "veryfast"
     overwrite: bool = False
+    tune: str | None = None  # x264/x265 tune, e.g. "zerolatency" for live output
+    gop: int | None = None  # frames between keyframes; None: the encoder's default
 
 
 def _extension(path: str) -> str:
@@ -72,6 +94,15 @@ def check_output_path(
     if not os.access(folder, os.W_OK):
         raise OutputError("the output folder is not writable", path)
     return path
+
+
+def network_format(url: str) -> str:
+    """The container a live writer sends to ``url`` in; OutputError for unknown schemes."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in NETWORK_FORMATS:
+        kinds = ", ".join(f"{k}://" for k in NETWORK_FORMATS)
+        raise OutputError(f"vidgan streams to {kinds} URLs", url)
+    return NETWORK_FORMATS[scheme]
 
 
 def _temp_path(path: str) -> str:
@@ -172,6 +203,9 @@ class VideoWriter:
     Leaving the ``with`` block normally finishes the file; leaving it by an exception removes
     the partial file. Odd picture sizes are encoded as 4:4:4 to keep their exact size (4:2:0
     needs even sizes); most browsers play only 4:2:0, the default for even sizes.
+
+    With ``live=True`` the file is written in place and kept on `abort` when it holds frames
+    (what was recorded stays playable), and ``path`` may be a network URL.
     """
 
     def __init__(
@@ -187,10 +221,19 @@ class VideoWriter:
         settings: WriterSettings = WriterSettings(),
         carry_from: str | None = None,
         carry: tuple[OtherStream, ...] = (),
+        live: bool = False,
     ) -> None:
-        self.path = check_output_path(path, source=carry_from, overwrite=settings.overwrite)
-        self._temp = _temp_path(self.path)
-        self.ext = _extension(self.path)
+        self.live = live
+        self.url = live and "://" in os.fspath(path)
+        if self.url:
+            self.path = os.fspath(path)
+            self._format: str | None = network_format(self.path)
+            self.ext = "ts"
+        else:
+            self.path = check_output_path(path, source=carry_from, overwrite=settings.overwrite)
+            self._format = None
+            self.ext = _extension(self.path)
+        self._temp = self.path if live else _temp_path(self.path)
         self.width, self.height = width, height
         self.time_base = time_base
         self.colour = output_colour(colour)
@@ -236,10 +279,18 @@ class VideoWriter:
 
     def _create(self) -> av.container.OutputContainer:
         ext = self.ext
-        options = {"movflags": "+faststart"} if ext in _MP4_FAMILY else {}
+        options: dict[str, str] = {}
+        if ext in _MP4_FAMILY:
+            options = _FRAGMENTED if self.live else {"movflags": "+faststart"}
+        if self.live:  # each packet to the disk or the network as soon as it is muxed
+            options = {**options, "flush_packets": "1"}
+        if self._format in ("mpegts", "rtp_mpegts"):
+            options = {**options, **_LOW_DELAY_TS}
         try:
-            return av.open(self._temp, "w", container_options=options)
+            return av.open(self._temp, "w", format=self._format, container_options=options)
         except (av.error.FFmpegError, ValueError, OSError) as e:
+            if self.url:
+                raise OutputError(f"cannot send ({e})", self.path) from None
             if os.path.exists(self._temp):
                 os.unlink(self._temp)
             raise OutputError(f"cannot write a .{ext} file ({e})", self.path) from None
@@ -274,8 +325,12 @@ class VideoWriter:
         cc.color_range = self.colour.range
         cc.color_primaries = self.colour.primaries
         cc.color_trc = self.colour.transfer
+        if settings.gop:
+            cc.gop_size = settings.gop
         if codec in ("libx264", "libx265"):
             cc.options = {"crf": str(settings.crf), "preset": settings.preset}
+            if settings.tune:
+                cc.options["tune"] = settings.tune
             if codec == "libx265":
                 cc.options["x265-params"] = "log-level=error"
         elif codec == "libvpx-vp9":
@@ -352,17 +407,21 @@ class VideoWriter:
         if self._carry is not None:
             self._carry.close()
         if self.frames_written == 0:
-            os.unlink(self._temp)
+            if not self.url:
+                os.unlink(self._temp)
             raise OutputError("no frames were written", self.path)
-        os.replace(self._temp, self.path)
+        if not self.live:
+            os.replace(self._temp, self.path)
 
     def abort(self) -> None:
-        """Stop writing and remove the partial file."""
+        """Stop writing and remove the partial file (a live one that holds frames stays)."""
         if self._open:
             self._open = False
             for closer in (self._output, self._carry):
                 if closer is not None:
                     with contextlib.suppress(av.error.FFmpegError, OSError):
                         closer.close()
+        if self.url or (self.live and self.frames_written):
+            return  # a live recording keeps what it holds
         if os.path.exists(self._temp):
             os.unlink(self._temp)
