@@ -151,4 +151,7 @@ class PatternSender:
         except BaseException as e:
             self.error = e
         finally:
-            sink.close()
+            try:
+                sink.close()
+            except BaseException as e:  # stopped before the first frame: nothing was sent
+                self.error = self.error or e
