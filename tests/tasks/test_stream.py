@@ -247,3 +247,40 @@ def test_a_failing_output_stops_the_stream_with_its_statistics(make_video):
     with pytest.raises(StreamFailed, match="the disk is full") as info:
         stream(src, model="identity", sinks=[Broken()])
     assert info.value.result.total.frames == 4
+
+
+def test_a_camera_that_disappears_ends_cleanly_with_its_recording(monkeypatch, tmp_path):
+    """The camera delivers 20 frames and vanishes: one clear error, the recording finished."""
+    from fractions import Fraction
+
+    from vidgan.video import live
+    from vidgan.video.colour import resolve_colour
+    from vidgan.video.pattern import pattern_image
+
+    class Vanishing(live._Capture):
+        def describe(self):
+            return 64, 48, Fraction(25), resolve_colour(2, 1, 2, 2, 48, "yuv420p")
+
+        def frames(self):
+            for i in range(20):
+                time.sleep(0.04)
+                yield pattern_image(i, 64, 48)
+            raise InputError("No such device", "/dev/video0")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(live, "_open_camera", lambda source, settings: Vanishing())
+    out = tmp_path / "cam.mp4"
+    with pytest.raises(StreamFailed, match="the camera stopped delivering frames") as info:
+        stream("/dev/video0", str(out), model="identity")
+    assert info.value.result.total.frames >= 15
+    assert len(decoded(out)) == info.value.result.total.frames
+
+
+def test_missing_pyvirtualcam_is_a_clear_error(monkeypatch, make_video):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # import fails
+    with pytest.raises(OutputError, match=r"pip install 'vidgan\[virtualcam\]'"):
+        stream(str(make_video(frames=5)), model="identity", virtual_camera=True)

@@ -257,10 +257,12 @@ def _run_model(
         while not halt.is_set():
             # gather a batch of the newest frames (one, by default: latency first)
             frames: list[LiveFrame] = []
-            while len(frames) < batch and not halt.is_set() and not source.slot.ended:
-                frame = source.get(_POLL)
+            while len(frames) < batch and not halt.is_set():
+                frame = source.get(_POLL)  # raises the error a camera or file ended on
                 if frame is not None:
                     frames.append(frame)
+                elif source.slot.ended:
+                    break
             if not frames:
                 if source.slot.ended:
                     break
