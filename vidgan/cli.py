@@ -6,8 +6,9 @@ import logging
 import signal
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from tqdm import tqdm
@@ -16,6 +17,8 @@ from vidgan import __version__
 from vidgan.errors import VidganError
 from vidgan.tasks.restore import DEFAULT_MODEL, MODELS, default_output, restore
 from vidgan.video import WriterSettings, probe
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -58,6 +61,55 @@ def cli(verbose: bool) -> None:
     warnings.showwarning = _show_warning
 
 
+def _model_options(batch: int, most: int, batch_help: str) -> Callable[[F], F]:
+    """-m, --weights, -b, --device and --precision, as `restore` and `stream` take them."""
+    options = [
+        click.option(
+            "-m",
+            "--model",
+            type=click.Choice(list(MODELS)),
+            default=DEFAULT_MODEL,
+            show_default=True,
+            help="gan: the temporal restoration GAN; gan-perframe: the same without its look "
+            "at past frames; classic: colour, haze and noise correction with OpenCV; "
+            "identity: pass-through, to measure the pipeline.",
+        ),
+        click.option(
+            "--weights",
+            type=click.Path(dir_okay=False),
+            help="Generator weights for -m gan (from `vidgan train restore`) [default: embedded].",
+        ),
+        click.option(
+            "-b",
+            "--batch",
+            type=click.IntRange(1, most),
+            default=batch,
+            show_default=True,
+            help=batch_help,
+        ),
+        click.option(
+            "--device",
+            default="auto",
+            show_default=True,
+            help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.",
+        ),
+        click.option(
+            "--precision",
+            type=click.Choice(["auto", "fp32", "fp16", "bf16"]),
+            default="auto",
+            show_default=True,
+            help="auto: fp16 on CUDA, bf16 on CPUs that have it, else fp32.",
+        ),
+    ]
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @cli.command("restore")
 @click.argument("input", type=click.Path(dir_okay=False))
 @click.option(
@@ -66,42 +118,7 @@ def cli(verbose: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Output file [default: INPUT's name + .restored.mp4, beside it].",
 )
-@click.option(
-    "-m",
-    "--model",
-    type=click.Choice(list(MODELS)),
-    default=DEFAULT_MODEL,
-    show_default=True,
-    help="gan: the temporal restoration GAN; gan-perframe: the same without its look at "
-    "past frames; classic: colour, haze and noise correction with OpenCV; "
-    "identity: pass-through, to measure the pipeline.",
-)
-@click.option(
-    "--weights",
-    type=click.Path(dir_okay=False),
-    help="Generator weights for -m gan (from `vidgan train restore`) [default: embedded].",
-)
-@click.option(
-    "-b",
-    "--batch",
-    type=click.IntRange(1, 256),
-    default=4,
-    show_default=True,
-    help="Frames per model call.",
-)
-@click.option(
-    "--device",
-    default="auto",
-    show_default=True,
-    help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.",
-)
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "fp16", "bf16"]),
-    default="auto",
-    show_default=True,
-    help="auto: fp16 on CUDA, bf16 on CPUs that have it, else fp32.",
-)
+@_model_options(4, 256, "Frames per model call.")
 @click.option(
     "--crf",
     type=click.IntRange(0, 51),
@@ -187,34 +204,7 @@ def restore_cmd(
     is_flag=True,
     help="Send to a virtual webcam (pip install 'vidgan[virtualcam]').",
 )
-@click.option(
-    "-m",
-    "--model",
-    type=click.Choice(list(MODELS)),
-    default=DEFAULT_MODEL,
-    show_default=True,
-    help="As for `vidgan restore`.",
-)
-@click.option(
-    "--weights",
-    type=click.Path(dir_okay=False),
-    help="Generator weights for -m gan [default: embedded].",
-)
-@click.option(
-    "-b",
-    "--batch",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Frames per model call; each frame more adds a frame period of latency.",
-)
-@click.option("--device", default="auto", show_default=True, help="As for `vidgan restore`.")
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "fp16", "bf16"]),
-    default="auto",
-    show_default=True,
-)
+@_model_options(1, 64, "Frames per model call; each one more adds a frame period of latency.")
 @click.option(
     "--duration",
     type=click.FloatRange(0, min_open=True),
