@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidgan.data.procedural import ProceduralSource
-from vidgan.models.video_gan import GenerateConfig, VideoGenerator
+from vidgan.models.video_gan import GenerateConfig, VideoGenerator, standing_statistics
 from vidgan.models.weights import load_generator
 from vidgan.tasks.generate import latents
 from vidgan.train.generate import ProceduralClips, background_stillness, motion_share_in_mask
@@ -203,7 +203,8 @@ def main() -> None:
 
     trained = load_generator(args.weights)
     torch.manual_seed(0)
-    untrained = VideoGenerator(trained.config).eval()
+    untrained = VideoGenerator(trained.config)
+    standing_statistics(untrained)  # its own batch statistics, as the trained one has
     real, real_masks = real_clips(trained.config, args.clips, HELD_OUT_SEED)
     real_mags = flow_magnitudes(real[:32])
 

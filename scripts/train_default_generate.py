@@ -30,7 +30,7 @@ WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "vidgan", "weights", "ge
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/generate-default")
-    parser.add_argument("--steps", type=int, default=1400)
+    parser.add_argument("--steps", type=int, default=1100)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--install", action="store_true", help="copy into vidgan/weights/")
     args = parser.parse_args()

@@ -353,6 +353,38 @@ def train_group() -> None:
     """Train vidgan's models (resumable; runs under torchrun for several processes)."""
 
 
+# options that every `vidgan train` command has
+_out_option = click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.",
+)
+_sample_every_option = click.option(
+    "--sample-every",
+    type=click.IntRange(1),
+    default=250,
+    show_default=True,
+    help="Steps between sample sheets, validation and checkpoints.",
+)
+
+
+def _run_options(command: Any) -> Any:
+    """--device, --seed, --fresh and -q/--quiet."""
+    for option in reversed(
+        [
+            click.option("--device", default="auto", show_default=True),
+            click.option("--seed", type=int, default=0, show_default=True),
+            click.option(
+                "--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over."
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @train_group.command("restore")
 @click.option(
     "--data",
@@ -368,12 +400,7 @@ def train_group() -> None:
     metavar="RAW REF",
     help="Folders of degraded and reference media with the same file names.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.",
-)
+@_out_option
 @click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
 @click.option(
     "--batch",
@@ -403,13 +430,7 @@ def train_group() -> None:
     show_default=True,
     help="Channels of the generator's network.",
 )
-@click.option(
-    "--sample-every",
-    type=click.IntRange(1),
-    default=250,
-    show_default=True,
-    help="Steps between sample sheets, validation and checkpoints.",
-)
+@_sample_every_option
 @click.option(
     "--lr",
     type=click.FloatRange(0, min_open=True),
@@ -424,10 +445,7 @@ def train_group() -> None:
     show_default=True,
     help="Step from which the adversarial losses reach the generator.",
 )
-@click.option("--device", default="auto", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_run_options
 def train_restore_cmd(
     data: tuple[str, ...],
     paired: tuple[str, str] | None,
@@ -516,12 +534,7 @@ def torch_seed(seed: int) -> None:
     help="Folder of videos (and stills, panned) to learn from, or 'procedural' for moving "
     "shapes over sample photographs, with known masks (repeatable).",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Run folder: checkpoint, log.csv, sample sheets, generator.safetensors.",
-)
+@_out_option
 @click.option("--steps", type=click.IntRange(1), default=3000, show_default=True)
 @click.option(
     "--batch", type=click.IntRange(1), default=8, show_default=True, help="Clips per step."
@@ -568,18 +581,9 @@ def torch_seed(seed: int) -> None:
     show_default=True,
     help="Adam learning rate of both networks (beta1 0.5, as in the paper).",
 )
-@click.option(
-    "--sample-every",
-    type=click.IntRange(1),
-    default=250,
-    show_default=True,
-    help="Steps between sample sheets, validation and checkpoints.",
-)
+@_sample_every_option
 @click.option("--no-encoder", is_flag=True, help="Skip the still-image encoder of `animate`.")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_run_options
 def train_generate_cmd(
     data: tuple[str, ...],
     out: str,

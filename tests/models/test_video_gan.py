@@ -12,6 +12,7 @@ from vidgan.models.video_gan import (
     Streams,
     VideoGenerator,
     sheet,
+    standing_statistics,
 )
 
 TINY = GenerateConfig(frames=8, size=16, width=2, bg_width=4, d_width=2)
@@ -100,3 +101,19 @@ def test_sheet_shows_four_kinds_of_tile_per_clip():
     picture = sheet(out, columns=4)
     # 3 rows of 16-pixel tiles; 4 composite + 4 foreground + 4 mask + 1 background columns
     assert picture.shape == (3, 3 * 18 + 2, 13 * 18 + 2)
+
+
+def test_standing_statistics_undo_stale_batch_norm_statistics():
+    g = VideoGenerator(TINY)
+    for m in g.modules():
+        if isinstance(m, nn.BatchNorm2d | nn.BatchNorm3d):
+            m.running_var.fill_(1e6)  # stale: every latent paints the same clip
+    z = torch.randn(2, TINY.latent)
+    with torch.no_grad():
+        stale = g.eval()(z).video
+        assert (stale[0] - stale[1]).abs().max() < 1e-3
+        standing_statistics(g, batches=2, batch=4)
+        assert not g.training
+        fresh = g(z).video
+    assert (fresh[0] - fresh[1]).abs().max() > 1e-2
+    assert all(m.momentum == 0.1 for m in g.modules() if isinstance(m, nn.BatchNorm3d))

@@ -85,22 +85,14 @@ class Streams(NamedTuple):
     background: torch.Tensor  # (B, 3, H, W), the same for every frame
 
 
-def _up3d(c_in: int, c_out: int) -> nn.Sequential:
-    """Double T, H and W by nearest resizing, then a 3x3x3 convolution."""
+def _up(dims: int, c_in: int, c_out: int) -> nn.Sequential:
+    """Double every axis (T, H, W for dims=3; H, W for dims=2) by nearest resizing, then a 3x3
+    (x3) convolution, batch norm and ReLU."""
+    conv, norm = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"),
-        nn.Conv3d(c_in, c_out, 3, padding=1, bias=False),
-        nn.BatchNorm3d(c_out),
-        nn.ReLU(),
-    )
-
-
-def _up2d(c_in: int, c_out: int) -> nn.Sequential:
-    """Double H and W by nearest resizing, then a 3x3 convolution."""
-    return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"),
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-        nn.BatchNorm2d(c_out),
+        conv(c_in, c_out, 3, padding=1, bias=False),
+        norm(c_out),
         nn.ReLU(),
     )
 
@@ -144,7 +136,7 @@ class VideoGenerator(nn.Module):
         self.fg_base = nn.Linear(c.latent, fg[0] * 16)
         self.fg_velocity = nn.Linear(c.latent, fg[0] * 16)
         self.fg_norm = nn.Sequential(nn.BatchNorm3d(fg[0]), nn.ReLU())
-        self.fg_body = nn.Sequential(*[_up3d(fg[i], fg[i + 1]) for i in range(n - 1)])
+        self.fg_body = nn.Sequential(*[_up(3, fg[i], fg[i + 1]) for i in range(n - 1)])
         self.fg_out = nn.Sequential(  # 3 colour channels and the mask
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv3d(fg[-1], 4, 3, padding=1)
         )
@@ -152,7 +144,7 @@ class VideoGenerator(nn.Module):
         # background stream: one still, upsampled in space only
         self.bg_seed = nn.Linear(c.latent, bg[0] * 16)
         self.bg_norm = nn.Sequential(nn.BatchNorm2d(bg[0]), nn.ReLU())
-        self.bg_body = nn.Sequential(*[_up2d(bg[i], bg[i + 1]) for i in range(n - 1)])
+        self.bg_body = nn.Sequential(*[_up(2, bg[i], bg[i + 1]) for i in range(n - 1)])
         self.bg_out = nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(bg[-1], 3, 3, padding=1)
         )
@@ -194,6 +186,33 @@ class VideoGenerator(nn.Module):
         if self.encoder is None:
             raise ValueError("this generator was built without an image encoder")
         return self.encoder(image)
+
+
+@torch.no_grad()
+def standing_statistics(
+    g: VideoGenerator, batches: int = 16, batch: int = 8, seed: int = 0
+) -> None:
+    """Set the batch norms' running statistics to the average over ``batches`` batches of
+    random latents, then leave ``g`` in eval mode.
+
+    The statistics that training keeps (a moving average over a generator that keeps
+    changing, or another network's, for the weights' moving average) can be far enough from
+    the final weights' that every latent gives the same clip; recomputing them is BigGAN's
+    "standing statistics" (Brock et al., ICLR 2019).
+    """
+    norms = [m for m in g.modules() if isinstance(m, nn.BatchNorm2d | nn.BatchNorm3d)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average
+    g.train()
+    device = next(g.parameters()).device
+    rng = torch.Generator().manual_seed(seed)
+    for _ in range(batches):
+        g(torch.randn(batch, g.config.latent, generator=rng).to(device))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+    g.eval()
 
 
 class ClipDiscriminator(nn.Module):

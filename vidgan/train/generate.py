@@ -30,6 +30,7 @@ from vidgan.models.video_gan import (
     Streams,
     VideoGenerator,
     sheet,
+    standing_statistics,
 )
 from vidgan.models.weights import save_weights
 from vidgan.train.gan import StepResult
@@ -181,8 +182,17 @@ class GenerateTask:
 
     # evaluation and export
 
+    @staticmethod
+    def _settle(g: nn.Module) -> VideoGenerator:
+        """The moving average with batch-norm statistics of its own (the loop copies the
+        training generator's into it, which can make every latent paint the same clip)."""
+        assert isinstance(g, VideoGenerator)
+        standing_statistics(g)
+        return g
+
     @torch.no_grad()
     def validate(self, g: nn.Module, device: torch.device) -> dict[str, float]:
+        g = self._settle(g)
         streams = g(self._val_z.to(device))
         video = streams.video
         logs = {
@@ -191,7 +201,6 @@ class GenerateTask:
             "val_motion_in_mask": round(motion_share_in_mask(video, streams.mask), 4),
         }
         if self._n_animate:
-            assert isinstance(g, VideoGenerator)
             stills = torch.from_numpy(self._val_real[0][:, 0]).to(device)
             animated = g(g.encode(stills)).video
             logs["val_recon"] = round(F.l1_loss(animated[:, 0], stills).item(), 4)
@@ -200,7 +209,7 @@ class GenerateTask:
     @torch.no_grad()
     def sample_sheet(self, g: nn.Module, device: torch.device, path: str) -> None:
         """A PNG, one row per validation latent: composite | foreground | mask | background."""
-        save_image(sheet(g(self._val_z.to(device))), path)
+        save_image(sheet(self._settle(g)(self._val_z.to(device))), path)
 
     def export(self, g: nn.Module, path: str, meta: dict[str, str]) -> None:
-        save_weights(g, path, self.model_config.to_dict(), **meta)
+        save_weights(self._settle(g), path, self.model_config.to_dict(), **meta)
