@@ -355,11 +355,15 @@ def no_reference(clip: np.ndarray) -> dict[str, float]:
 # running the methods
 
 
-def build_processors(names: Sequence[str]) -> tuple[dict[str, Processor], list[str]]:
-    """Build each named model with ``MODELS[name]("cpu", "fp32")``; a note for each left out.
+def build_processors(
+    names: Sequence[str], weights: str | None = None
+) -> tuple[dict[str, Processor], list[str]]:
+    """Build each named model with ``MODELS[name]("cpu", "fp32", weights)``; a note for each
+    left out.
 
     A name missing from ``MODELS`` is left out, and so is a model that cannot be built here
-    (a GAN without its weights file, say).
+    (a GAN without its weights file, say). ``weights`` (None: the embedded ones) goes to the
+    models that take weights, the GANs; the others ignore it.
     """
     processors: dict[str, Processor] = {}
     notes: list[str] = []
@@ -368,7 +372,7 @@ def build_processors(names: Sequence[str]) -> tuple[dict[str, Processor], list[s
             notes.append(f"no model {name!r} in vidgan (have: {', '.join(MODELS)}); skipped")
             continue
         try:
-            processors[name] = MODELS[name]("cpu", "fp32")
+            processors[name] = MODELS[name]("cpu", "fp32", weights)
         except Exception as e:
             notes.append(f"model {name!r} cannot be built ({type(e).__name__}: {e}); skipped")
     return processors, notes
@@ -695,6 +699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-speed", action="store_true", help="skip the vidgan restore timing")
     parser.add_argument("--repeat", type=int, default=1, help="speed: best of N rounds [1]")
+    parser.add_argument("--weights", metavar="FILE", help="GAN weights [the embedded default]")
     parser.add_argument("--json", metavar="FILE", help="write every figure here")
     parser.add_argument("--sheet", metavar="FILE.png", help="write a side-by-side picture here")
     args = parser.parse_args(argv)
@@ -704,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    processors, notes = build_processors(args.models)
+    processors, notes = build_processors(args.models, args.weights)
     models = list(processors)
     for note in notes:
         print(f"note: {note}")

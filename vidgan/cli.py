@@ -412,7 +412,7 @@ def _run_options(command: Any) -> Any:
 @click.option(
     "--crop",
     type=click.IntRange(16),
-    default=96,
+    default=128,
     show_default=True,
     help="Training crop side, a multiple of 8.",
 )
@@ -426,7 +426,7 @@ def _run_options(command: Any) -> Any:
 @click.option(
     "--width",
     type=click.IntRange(4),
-    default=16,
+    default=24,
     show_default=True,
     help="Channels of the generator's network.",
 )

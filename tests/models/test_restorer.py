@@ -14,10 +14,12 @@ from vidgan.models import (
     RestoreNet,
     TemporalDiscriminator,
     apply_coefficients,
+    detail_energy,
     load_restorer,
+    low_view,
     save_weights,
 )
-from vidgan.processors.gan import GanRestorer, apply_coefficients_cv
+from vidgan.processors.gan import GanRestorer, apply_coefficients_cv, prepare_frame, view_scale
 
 
 def test_untrained_generator_is_the_identity():
@@ -28,7 +30,7 @@ def test_untrained_generator_is_the_identity():
 
 def test_shapes():
     net = RestoreNet(RestoreConfig(width=8, context=2))
-    assert net(torch.rand(3, 3, 3, 5, 7)).shape == (3, 9, 5, 7)
+    assert net(torch.rand(3, 3, 3, 5, 7), torch.rand(3, 3, 5, 7)).shape == (3, 12, 5, 7)
     assert PatchDiscriminator(8)(torch.rand(2, 3, 64, 64)).shape == (2, 1, 8, 8)
     assert TemporalDiscriminator(8)(torch.rand(2, 3, 3, 64, 64)).shape == (2, 1, 1, 4, 4)
 
@@ -38,22 +40,37 @@ def test_the_network_never_looks_ahead():
     net = RestoreNet(RestoreConfig(width=8))
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.3)
-    window = torch.rand(1, 2, 3, 6, 8)
+    window, energy = torch.rand(1, 2, 3, 6, 8), torch.rand(1, 3, 6, 8) * 0.05
     # the output for a window depends on its past frame (it is temporal) ...
     other_past = window.clone()
     other_past[:, 0] = torch.rand(3, 6, 8)
-    assert not torch.allclose(net(window), net(other_past))
+    assert not torch.allclose(net(window, energy), net(other_past, energy))
+    # ... and on the detail energy (it sees noise)
+    assert not torch.allclose(net(window, energy), net(window, energy * 2))
 
 
 def test_opencv_twin_matches_torch():
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)
-    coef = (rng.standard_normal((6, 9, 9)) * 0.2).astype(np.float32)
+    coef = (rng.standard_normal((6, 9, 12)) * 0.2).astype(np.float32)
     ours = apply_coefficients_cv(frame, coef).astype(np.float32)
     x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
     theirs = apply_coefficients(x, torch.from_numpy(coef).permute(2, 0, 1)[None])
     theirs_255 = theirs[0].permute(1, 2, 0).numpy() * 255
     assert np.abs(ours - theirs_255).max() <= 0.51  # rounding only
+
+
+def test_opencv_inputs_match_torch():
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, (48, 72, 3), dtype=np.uint8)
+    view, energy = prepare_frame(frame, (6, 9))
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+    np.testing.assert_allclose(
+        view / 255, low_view(x, 8)[0].permute(1, 2, 0).numpy(), atol=0.5 / 255 + 1e-6
+    )
+    np.testing.assert_allclose(
+        energy, detail_energy(x, 8)[0].permute(1, 2, 0).numpy(), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_weights_round_trip_and_processor(tmp_path):
@@ -86,3 +103,31 @@ def test_bad_weights_file(tmp_path):
     bad.write_bytes(b"not weights")
     with pytest.raises(InputError, match="not a vidgan restoration weights file"):
         load_restorer(str(bad))
+
+
+def test_the_view_grows_coarser_with_the_frame():
+    assert view_scale(360, 640, 8) == 8
+    assert view_scale(480, 854, 8) == 8
+    assert view_scale(720, 1280, 8) == 16
+    assert view_scale(1280, 720, 8) == 16  # portrait: the short side decides
+    assert view_scale(2160, 3840, 8) == 48
+
+
+def test_the_embedded_default_loads_and_restores():
+    net = load_restorer()  # vidgan/weights/restore.safetensors
+    assert net.config.context >= 1  # the default is temporal
+    assert sum(p.numel() for p in net.parameters()) * 4 < 10e6  # under 10 MB as float32
+    proc = GanRestorer(net, torch.device("cpu"), precision="fp32", cpu_threads=None)
+    frames = np.random.default_rng(4).integers(0, 256, (2, 72, 128, 3), dtype=np.uint8)
+    out = proc.process(frames)
+    assert out.shape == frames.shape and out.dtype == np.uint8
+    assert not np.array_equal(out, frames)  # trained: it changes the picture
+
+
+def test_weights_of_another_shape_give_one_line(tmp_path):
+    net = RestoreNet(RestoreConfig(width=8))
+    path = tmp_path / "old.safetensors"
+    save_weights(net, str(path), {**net.config.to_dict(), "width": 16})  # config disagrees
+    with pytest.raises(InputError, match="not a vidgan restoration weights file") as info:
+        load_restorer(str(path))
+    assert "\n" not in str(info.value)

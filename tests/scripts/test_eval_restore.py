@@ -118,7 +118,7 @@ def test_no_reference_metrics_of_a_flat_picture_are_zero():
 
 
 def test_unknown_and_unbuildable_models_are_set_aside(monkeypatch):
-    def broken(device: str, precision: str) -> object:
+    def broken(device: str, precision: str, weights: str | None = None) -> object:
         raise FileNotFoundError("no weights")
 
     monkeypatch.setitem(er.MODELS, "broken", broken)

@@ -84,12 +84,22 @@ class Crop:
     dx: float
     flip: bool
     rot: int
+    span: int  # side of the square cut from the media, area-resized to the clip's size
 
 
 def _plan(
-    rng: np.random.Generator, shape: tuple[int, ...], length: int, size: int, max_stride: int
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    length: int,
+    size: int,
+    max_stride: int,
+    zoom_out: float = 0.0,
 ) -> Crop:
     frames, h, w = shape[:3]
+    # with probability ``zoom_out``, a wider view (up to the whole picture) scaled down to size
+    room = min(h, w) / size
+    span = int(size * rng.uniform(1.0, room)) if room > 1 and rng.random() < zoom_out else size
+    size = span
     still = frames == 1
     stride = 1 if still else int(rng.integers(1, max_stride + 1))
     stride = max(1, min(stride, (frames - 1) // max(1, length - 1))) if not still else 1
@@ -102,19 +112,24 @@ def _plan(
     left = rng.uniform(
         travel_x * (dx < 0), max(travel_x * (dx < 0), w - size - travel_x * (dx > 0))
     )
-    return Crop(start, stride, top, left, dy, dx, bool(rng.random() < 0.5), int(rng.integers(0, 4)))
+    flip, rot = bool(rng.random() < 0.5), int(rng.integers(0, 4))
+    return Crop(start, stride, top, left, dy, dx, flip, rot, span)
 
 
 def _cut(media: np.ndarray, crop: Crop, length: int, size: int) -> np.ndarray:
     frames, h, w = media.shape[:3]
+    span = crop.span
     out = np.empty((length, size, size, 3), np.uint8)
     for t in range(length):
         src = media[min(frames - 1, crop.start + t * crop.stride)]
-        y = int(round(min(max(crop.top + crop.dy * t, 0), max(0, h - size))))
-        x = int(round(min(max(crop.left + crop.dx * t, 0), max(0, w - size))))
-        patch = src[y : y + size, x : x + size]
-        if patch.shape[:2] != (size, size):  # media smaller than the crop
-            patch = cv2.resize(patch, (size, size), interpolation=cv2.INTER_LINEAR)
+        y = int(round(min(max(crop.top + crop.dy * t, 0), max(0, h - span))))
+        x = int(round(min(max(crop.left + crop.dx * t, 0), max(0, w - span))))
+        patch = src[y : y + span, x : x + span]
+        if patch.shape[:2] != (size, size):  # a wider view, or media smaller than the crop
+            smaller = patch.shape[0] > size and patch.shape[1] > size
+            patch = cv2.resize(
+                patch, (size, size), interpolation=cv2.INTER_AREA if smaller else cv2.INTER_LINEAR
+            )
         if crop.flip:
             patch = patch[:, ::-1]
         out[t] = np.rot90(patch, crop.rot)
@@ -137,11 +152,17 @@ class ClipSource:
         self._weights = weights / weights.sum()
 
     def sample(
-        self, rng: np.random.Generator, length: int, size: int, max_stride: int = 2
+        self,
+        rng: np.random.Generator,
+        length: int,
+        size: int,
+        max_stride: int = 2,
+        zoom_out: float = 0.0,
     ) -> np.ndarray:
-        """float32 (length, size, size, 3) in [0, 1]."""
+        """float32 (length, size, size, 3) in [0, 1]. With probability ``zoom_out`` the clip
+        shows a wider part of the picture (up to all of it), area-scaled down to ``size``."""
         media = self.media[int(rng.choice(len(self.media), p=self._weights))]
-        crop = _plan(rng, media.shape, length, size, max_stride)
+        crop = _plan(rng, media.shape, length, size, max_stride, zoom_out)
         return _cut(media, crop, length, size).astype(np.float32) / 255
 
 

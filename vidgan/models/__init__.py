@@ -1,7 +1,14 @@
 """The generators and discriminators, as plain nn.Modules, and the loading of their weights."""
 
 from vidgan.models.discriminators import PatchDiscriminator, TemporalDiscriminator
-from vidgan.models.restorer import RestoreConfig, RestoreGenerator, RestoreNet, apply_coefficients
+from vidgan.models.restorer import (
+    RestoreConfig,
+    RestoreGenerator,
+    RestoreNet,
+    apply_coefficients,
+    detail_energy,
+    low_view,
+)
 from vidgan.models.video_gan import (
     ClipDiscriminator,
     GenerateConfig,
@@ -23,7 +30,9 @@ __all__ = [
     "TemporalDiscriminator",
     "VideoGenerator",
     "apply_coefficients",
+    "detail_energy",
     "load_generator",
     "load_restorer",
+    "low_view",
     "save_weights",
 ]

@@ -4,11 +4,18 @@ every region, how to correct the full-resolution picture.
 The correction follows the physics of the degradation. Underwater, each colour channel is
 attenuated and veiled by the water, I = J·t + B·(1 - t), which a per-channel gain and offset
 undo: J = I/t - B·(1 - t)/t. Both vary smoothly over the picture, so they are predicted at a
-fraction of the resolution and upsampled. Noise lives at the finest scale, so the picture is
-split into a 3x3 box-filtered base and the detail that remains; a third map scales the detail:
-below one it denoises, above one it restores contrast. Per pixel and channel:
+fraction of the resolution and upsampled. Deep down the red channel is almost gone, and no gain
+brings back what was quantised away, so a fourth map lends each channel some of the picture's
+luma Y (Rec. 601 weights, mostly green), whose structure survives. Noise lives at the finest
+scale, so the picture is split into a 3x3 box-filtered base and the detail that remains; a last
+map scales the detail: below one it denoises, above one it restores contrast. Per pixel and
+channel:
 
-    out = G · base + O + K · (I - base)
+    out = G · base + M · Y + O + K · (I - base)
+
+Noise is invisible at low resolution (averaging 8x8 pixels divides it by eight), so the
+network is also shown how much fine detail each region holds, sqrt(mean((I - base)²)): noise
+raises it everywhere, flat regions included, where texture does not.
 
 This is the deep-guided-filter idea (Wu et al., CVPR 2018) and HDRNet's (Gharbi et al.,
 SIGGRAPH 2017) split between a low-resolution network and a cheap full-resolution operator:
@@ -19,8 +26,8 @@ Time: the network sees the current frame's low-resolution view together with the
 looks ahead, so files and live streams are treated alike.
 
     >>> net = RestoreNet(RestoreConfig())
-    >>> coef = net(views)                        # (B, T, 3, h, w) -> (B, 9, h, w)
-    >>> out = apply_coefficients(frames, coef)   # (B, 3, H, W) -> (B, 3, H, W)
+    >>> coef = net(views, energy)               # (B, T, 3, h, w), (B, 3, h, w) -> (B, 12, h, w)
+    >>> out = apply_coefficients(frames, coef)  # (B, 3, H, W) -> (B, 3, H, W)
 """
 
 from __future__ import annotations
@@ -57,29 +64,52 @@ def box3(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), 3, stride=1)
 
 
+LUMA = (0.299, 0.587, 0.114)  # Rec. 601, as OpenCV's RGB -> gray
+COEFFICIENTS = 12  # gain, luma mix, offset and detail gain, three channels each
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W), Rec. 601 weights."""
+    return sum(w * x[:, i : i + 1] for i, w in enumerate(LUMA))  # type: ignore[return-value]
+
+
+def detail_energy(frames: torch.Tensor, scale: int) -> torch.Tensor:
+    """Root mean square of the fine detail over each low-resolution block.
+
+    (B, 3, H, W) in [0, 1] -> (B, 3, H/scale, W/scale); H and W must divide by ``scale``, and
+    ``scale`` by 2. Every other pixel of every other line is enough to see noise, at a quarter
+    of the cost.
+    """
+    half = frames[..., ::2, ::2]
+    detail = half - box3(half)
+    return F.avg_pool2d(detail * detail, scale // 2).sqrt()
+
+
 def apply_coefficients(frames: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
     """Apply low-resolution coefficients to full-resolution frames.
 
     Args:
         frames: float (B, 3, H, W) in [0, 1].
-        coef: float (B, 9, h, w): gain, offset and detail gain, three channels each, as
-            predicted by RestoreNet (zero everywhere is the identity).
+        coef: float (B, 12, h, w): gain, luma mix, offset and detail gain, three channels
+            each, as predicted by RestoreNet (zero everywhere is the identity).
 
     Returns:
         float (B, 3, H, W), clamped to [0, 1].
     """
     h, w = frames.shape[-2:]
     maps = F.interpolate(coef, size=(h, w), mode="bilinear", align_corners=False)
-    gain, offset, detail_gain = 1 + maps[:, 0:3], maps[:, 3:6], 1 + maps[:, 6:9]
+    gain, mix, offset, detail_gain = 1 + maps[:, 0:3], maps[:, 3:6], maps[:, 6:9], 1 + maps[:, 9:]
     base = box3(frames)
-    return (gain * base + offset + detail_gain * (frames - base)).clamp(0, 1)
+    out = gain * base + mix * luma(frames) + offset + detail_gain * (frames - base)
+    return out.clamp(0, 1)
 
 
 class RestoreNet(nn.Module):
     """Low-resolution views of a window of frames in, correction coefficients out.
 
-    Input (B, T, 3, h, w) with T = context + 1, the current frame last, values in [0, 1];
-    output (B, 9, h, w). The last layer starts at zero, so an untrained network is the identity.
+    Inputs: views (B, T, 3, h, w) with T = context + 1, the current frame last, values in
+    [0, 1]; the current frame's `detail_energy`, (B, 3, h, w). Output (B, 12, h, w). The last
+    layer starts at zero, so an untrained network is the identity.
     """
 
     size_multiple = 1
@@ -91,7 +121,7 @@ class RestoreNet(nn.Module):
         w = config.width
         c_in = 3 * (config.context + 1)
 
-        self.stem = nn.Sequential(nn.Conv2d(c_in + 3, w, 3, padding=1), nn.LeakyReLU(0.1))
+        self.stem = nn.Sequential(nn.Conv2d(c_in + 6, w, 3, padding=1), nn.LeakyReLU(0.1))
         self.down = nn.Sequential(
             nn.Conv2d(w, 2 * w, 3, stride=2, padding=1),
             nn.LeakyReLU(0.1),
@@ -100,12 +130,12 @@ class RestoreNet(nn.Module):
         )
         self.glob = nn.Sequential(nn.Linear(2 * w + 6, 2 * w), nn.LeakyReLU(0.1))
         self.mid = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.LeakyReLU(0.1))
-        last = nn.Conv2d(w, 9, 3, padding=1)
+        last = nn.Conv2d(w, COEFFICIENTS, 3, padding=1)
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)  # type: ignore[arg-type]
         self.head = nn.Sequential(nn.Conv2d(3 * w, w, 3, padding=1), nn.LeakyReLU(0.1), last)
 
-    def forward(self, views: torch.Tensor) -> torch.Tensor:
+    def forward(self, views: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:
         b, t, c, h, w = views.shape
         current = views[:, -1]  # (B, 3, h, w)
         stats = torch.cat([current.mean((2, 3)), current.std((2, 3))], 1)  # (B, 6)
@@ -113,14 +143,16 @@ class RestoreNet(nn.Module):
         change = (current - views[:, -2]) if t > 1 else torch.zeros_like(current)
 
         # local features at 1/scale, then at 1/(2 scale) with the picture's global colour
-        x = self.stem(torch.cat([views.reshape(b, t * c, h, w), change], 1))  # (B, w, h, w)
+        # detail energy on a log scale: noise of sigma 0.005 to 0.1 spans a few units
+        noise = torch.log2(energy * 64 + 1 / 64)
+        x = self.stem(torch.cat([views.reshape(b, t * c, h, w), change, noise], 1))  # (B, w, h, w)
         y = self.down(x)  # (B, 2w, h/2, w/2)
         g = self.glob(torch.cat([y.mean((2, 3)), stats], 1))  # (B, 2w)
         y = self.mid(y + g[:, :, None, None])
 
         # back to 1/scale, with the finer features, to the coefficients
         y = F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
-        return self.head(torch.cat([x, y], 1))  # (B, 9, h, w)
+        return self.head(torch.cat([x, y], 1))  # (B, 12, h, w)
 
 
 class RestoreGenerator(nn.Module):
@@ -138,5 +170,7 @@ class RestoreGenerator(nn.Module):
         self.context = config.context
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        coef = self.net(low_view(frames, self.config.scale))
-        return apply_coefficients(frames[:, -1], coef)
+        scale = self.config.scale
+        current = frames[:, -1]
+        coef = self.net(low_view(frames, scale), detail_energy(current, scale))
+        return apply_coefficients(current, coef)

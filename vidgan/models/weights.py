@@ -45,7 +45,9 @@ def _load(
         net = build(json.loads(meta.get("config", "{}")))
         net.load_state_dict(load_file(path))
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
-        raise InputError(f"not a vidgan {kind} weights file ({e})", path) from None
+        # torch's shape-mismatch report runs over many lines; its first says enough
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"not a vidgan {kind} weights file ({reason})", path) from None
     return net.eval()
 
 

@@ -30,14 +30,17 @@ class RestoreTrainConfig:
     """The examples and the weights of the losses."""
 
     batch: int = 8
-    crop: int = 96  # must divide by the generator's scale
+    crop: int = 128  # must divide by the generator's scale
     length: int = 3  # frames per training clip
     w_pixel: float = 1.0
-    w_ssim: float = 0.5
-    w_temporal: float = 1.0
+    w_ssim: float = 1.0
+    w_temporal: float = 2.0
     w_adv: float = 0.01
     w_adv_temporal: float = 0.01
     paired_share: float = 0.5  # of each batch, when both synthetic and paired data are given
+    # share of clean clips that show a wider view, scaled down: at work the network sees whole
+    # frames, and a picture's colour cast is judged best from all of it
+    zoom_out: float = 0.5
 
 
 def windows(clip: torch.Tensor, context: int) -> torch.Tensor:
@@ -93,7 +96,7 @@ class RestoreTask:
                 raw, ref = self.paired.sample(rng, c.length, c.crop)
             else:
                 assert self.clean is not None
-                ref = self.clean.sample(rng, c.length, c.crop)
+                ref = self.clean.sample(rng, c.length, c.crop, zoom_out=c.zoom_out)
                 raw = degrade_clip(ref, sample_params(rng), rng)
             degraded.append(raw)
             target.append(ref)
@@ -123,7 +126,7 @@ class RestoreTask:
         loss = c.w_pixel * pixel + c.w_ssim * structure + c.w_temporal * temporal
         logs = {"pixel": pixel.item(), "ssim": 1 - structure.item(), "temporal": temporal.item()}
         if adversarial:
-            adv = hinge_g(ds["patch"](frames))
+            adv = hinge_g(ds["patch"](out[:, -1]))
             adv_t = hinge_g(ds["temporal"](out))
             loss = loss + c.w_adv * adv + c.w_adv_temporal * adv_t
             logs.update(g_adv=adv.item(), g_adv_t=adv_t.item())
@@ -136,7 +139,9 @@ class RestoreTask:
         self, ds: nn.ModuleDict, batch: dict[str, torch.Tensor], fakes: dict[str, torch.Tensor]
     ) -> StepResult:
         real, fake = batch["target"], fakes["out"]
-        d_patch = hinge_d(ds["patch"](real.flatten(0, 1)), ds["patch"](fake.flatten(0, 1)))
+        # the PatchGAN judges each clip's last frame, the one restored with its full context;
+        # the 3D discriminator judges the clip
+        d_patch = hinge_d(ds["patch"](real[:, -1]), ds["patch"](fake[:, -1]))
         d_temporal = hinge_d(ds["temporal"](real), ds["temporal"](fake))
         loss = d_patch + d_temporal
         return StepResult(loss, {"d_patch": d_patch.item(), "d_temporal": d_temporal.item()})
