@@ -172,3 +172,74 @@ def test_sigterm_leaves_no_partial_file(tmp_path):
     assert proc.returncode == 130
     assert err.strip().endswith("vidgan: error: interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]
+
+
+def test_generate_with_the_embedded_default(tmp_path, capsys):
+    out = tmp_path / "gen"
+    assert run("generate", "-n", "2", "--seed", "3", "-o", str(out)) == 0
+    for i in range(2):
+        info = vidgan.probe(out / f"clip_{i:03d}.mp4")
+        assert (info.width, info.height) == (64, 64)
+        assert len(decoded(out / f"clip_{i:03d}.mp4")) == 32
+    assert (out / "sheet.png").stat().st_size > 0
+    err = capsys.readouterr().err
+    assert "2/2" in err and "wrote 2 clips of 32 frames" in err
+
+
+def test_generate_frames_interpolate_and_animate(tiny_generator, tmp_path, capsys):
+    out, w = tmp_path / "gen", str(tiny_generator)
+    assert (
+        run(
+            "generate",
+            "-n",
+            "3",
+            "--frames",
+            "4",
+            "--interpolate",
+            "-o",
+            str(out),
+            "--weights",
+            w,
+            "-q",
+        )
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clip_000.mp4",
+        "clip_001.mp4",
+        "clip_002.mp4",
+        "interpolation.mp4",
+        "sheet.png",
+    ]
+    assert all(len(decoded(out / f"clip_{i:03d}.mp4")) == 4 for i in range(3))
+    assert capsys.readouterr().err == ""
+
+    image = tmp_path / "photo.png"
+    image.write_bytes((out / "sheet.png").read_bytes())
+    assert run("animate", str(image), "--weights", w) == 0
+    assert len(decoded(tmp_path / "photo.animated.mp4")) == 8
+    assert (tmp_path / "photo.animated.sheet.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message, code",
+    [
+        (["generate", "-n", "0"], "Invalid value for '-n'", 2),
+        (["generate", "--frames", "2000"], "Invalid value for '--frames'", 2),
+        (["generate", "--fps", "0"], "Invalid value for '--fps'", 2),
+        (["generate", "--weights", "missing.safetensors"], "weights file not found", 1),
+        (["animate", "missing.png"], "missing.png: no such file", 1),
+        (["train", "generate", "--data", "procedural", "--data", "x", "--out", "r"], "mixed", 2),
+        (
+            ["train", "generate", "--data", "procedural", "--out", "r", "--size", "24"],
+            "power of two",
+            2,
+        ),
+    ],
+)
+def test_generate_bad_options(tmp_path, monkeypatch, capsys, args, message, code):
+    monkeypatch.chdir(tmp_path)
+    assert run(*args) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "generated").exists() or not any((tmp_path / "generated").iterdir())

@@ -87,3 +87,11 @@ def test_latents_and_slerp():
     path = slerp(z[0], z[1], 5)
     torch.testing.assert_close(path[0], z[0])
     torch.testing.assert_close(path[-1], z[1])
+
+
+def test_animate_with_the_embedded_default_warns(tmp_path):
+    image = tmp_path / "still.png"
+    cv2.imwrite(str(image), np.full((64, 64, 3), 90, np.uint8))
+    with pytest.warns(UserWarning, match="does not animate photographs usefully yet"):
+        result = vidgan.animate(str(image), str(tmp_path / "a.mp4"))
+    assert frames_of(result.clips[0]).shape == (32, 64, 64, 3)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,6 +38,12 @@ from vidgan.video.writer import check_output_path
 log = logging.getLogger(__name__)
 
 MAX_FRAMES = 1024  # longer clips are refused: they extrapolate far beyond the trained length
+EMBEDDED_ANIMATE_CAVEAT = (
+    "the embedded model does not animate photographs usefully yet: its encoder was trained "
+    "for one CPU hour on procedural clips, and real photos come out as saturated colour "
+    "fields (see vidgan/weights/generate.md); train your own with `vidgan train generate` "
+    "and pass --weights"
+)
 
 
 @dataclass
@@ -224,6 +231,8 @@ def animate(
         raise InputError("these weights have no image encoder; train with the encoder", weights)
     dev = next(g.parameters()).device
     still = load_still(image, g.config.size).to(dev)
+    if weights is None:
+        warnings.warn(EMBEDDED_ANIMATE_CAVEAT, stacklevel=2)
     with torch.no_grad():
         out: Streams = g(g.encode(still), frames)
     write_clip(out.video[0], path, fps, settings)
