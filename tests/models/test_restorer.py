@@ -131,3 +131,31 @@ def test_weights_of_another_shape_give_one_line(tmp_path):
     with pytest.raises(InputError, match="not a vidgan restoration weights file") as info:
         load_restorer(str(path))
     assert "\n" not in str(info.value)
+
+
+def test_coefficients_are_blended_over_time_where_the_picture_holds_still():
+    torch.manual_seed(5)
+    net = RestoreNet(RestoreConfig(width=8))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    rng = np.random.default_rng(6)
+    still = rng.integers(60, 200, (40, 56, 3), dtype=np.uint8)
+    jittered = np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8)
+    cut = still // 4  # a much darker scene: every cell changes by more than MOTION
+    cpu = torch.device("cpu")
+
+    def outputs(smooth: float) -> np.ndarray:
+        proc = GanRestorer(net, cpu, precision="fp32", smooth=smooth, cpu_threads=None)
+        return proc.process(np.stack([still, jittered, cut]))
+
+    plain, blended = outputs(0.0), outputs(0.7)
+    np.testing.assert_array_equal(plain[0], blended[0])  # nothing to blend with yet
+
+    # the same scene again: the correction (output - input) changes less from the frame before
+    def step(out: np.ndarray) -> float:
+        first, second = out[0].astype(int) - still, out[1].astype(int) - jittered
+        return float(np.abs(second - first).mean())
+
+    assert step(blended) < 0.8 * step(plain)
+    # a cut: every cell changed, so nothing is carried over
+    assert np.abs(plain[2].astype(int) - blended[2]).max() <= 1
