@@ -106,11 +106,12 @@ def test_bad_weights_file(tmp_path):
 
 
 def test_the_view_grows_coarser_with_the_frame():
-    assert view_scale(360, 640, 8) == 8
-    assert view_scale(480, 854, 8) == 8
-    assert view_scale(720, 1280, 8) == 16
-    assert view_scale(1280, 720, 8) == 16  # portrait: the short side decides
-    assert view_scale(2160, 3840, 8) == 48
+    assert view_scale(120, 160, 8) == 8
+    assert view_scale(240, 320, 8) == 8
+    assert view_scale(360, 640, 8) == 16
+    assert view_scale(720, 1280, 8) == 32
+    assert view_scale(1280, 720, 8) == 32  # portrait: the short side decides
+    assert view_scale(2160, 3840, 8) == 96
 
 
 def test_the_embedded_default_loads_and_restores():

