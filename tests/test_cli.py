@@ -9,7 +9,7 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import decoded, write_tone
+from conftest import decoded, write_tone, write_video
 
 import vidgan
 from vidgan.cli import main
@@ -243,3 +243,12 @@ def test_generate_bad_options(tmp_path, monkeypatch, capsys, args, message, code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "generated").exists() or not any((tmp_path / "generated").iterdir())
+
+
+def test_webm_gets_vp9_without_asking(tmp_path):
+    src = tmp_path / "in.mp4"
+    write_video(src, frames=5, size=(64, 48))
+    out = tmp_path / "out.webm"
+    assert run("restore", str(src), "-o", str(out), "-m", "identity", "-q") == 0
+    info = vidgan.probe(out)
+    assert info.codec == "vp9" and len(decoded(out)) == 5

@@ -22,6 +22,25 @@ def test_help_explains_the_options(capsys):
     assert "camera" in out and "udp://" in out
 
 
+def test_outputs_never_replace_the_source_or_each_other(make_video, tmp_path, capsys):
+    src = make_video(frames=10, size=(64, 48))
+    before = src.read_bytes()
+    other = tmp_path / "other.json"
+    other.write_text("{}")
+    cases = [
+        (["-o", str(src), "-y"], "is the input file"),
+        (["-o", str(tmp_path / "a.ts"), "-o", str(tmp_path / "a.ts")], "is given twice"),
+        (["-o", str(tmp_path / "b.ts"), "--stats-json", str(src), "-y"], "is the source"),
+        (["-o", str(tmp_path / "c.ts"), "--stats-json", str(other)], "already exists"),
+    ]
+    for extra, message in cases:
+        assert run("stream", str(src), "-m", "identity", "--duration", "1", *extra) != 0
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert src.read_bytes() == before and other.read_text() == "{}"
+    assert not (tmp_path / "a.ts").exists() and not (tmp_path / "b.ts").exists()
+
+
 def test_file_source_with_stats(make_video, tmp_path, capsys):
     src = make_video(frames=25, size=(64, 48))
     out = tmp_path / "out.ts"

@@ -134,9 +134,9 @@ def _model_options(batch: int, most: int, batch_help: str) -> Callable[[F], F]:
 )
 @click.option(
     "--codec",
-    default="libx264",
-    show_default=True,
-    help="Video encoder (libx264, libx265, libvpx-vp9, ...).",
+    default=None,
+    help="Video encoder (libx264, libx265, libvpx-vp9, ...)  [default: libx264; libvpx-vp9 "
+    "for .webm]",
 )
 @click.option("--deinterlace", is_flag=True, help="Deinterlace the input (bwdif) first.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
@@ -151,7 +151,7 @@ def restore_cmd(
     precision: str,
     crf: int,
     preset: str,
-    codec: str,
+    codec: str | None,
     deinterlace: bool,
     overwrite: bool,
     quiet: bool,

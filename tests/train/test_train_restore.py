@@ -90,7 +90,7 @@ def test_training_reduces_the_pixel_loss(corpus, tmp_path):
     assert float(rows[-1]["val_psnr"]) > before["val_psnr"]
 
 
-def test_cli_trains_from_paired_folders(tmp_path, corpus):
+def test_cli_trains_from_paired_folders(tmp_path, corpus, capsys):
     raw, ref = tmp_path / "raw", tmp_path / "ref"
     raw.mkdir()
     ref.mkdir()
@@ -125,6 +125,17 @@ def test_cli_trains_from_paired_folders(tmp_path, corpus):
     except SystemExit as e:
         assert e.code in (0, None)
     assert (out / "generator.safetensors").exists()
+
+    # resuming that run with another width: one line, no traceback
+    wider = [*args[:-4], "8", *args[-3:]]
+    assert wider[wider.index("--width") + 1] == "8"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(wider)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "does not fit the model asked for" in err and "--fresh" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_two_process_data_parallel_training(corpus, tmp_path):

@@ -194,13 +194,19 @@ class _Meter:
         )
 
 
-def check_outputs(outputs: Sequence[str], settings: WriterSettings) -> None:
-    """Refuse, before anything opens, outputs that cannot be written or sent to."""
+def check_outputs(outputs: Sequence[str], settings: WriterSettings, source: str) -> None:
+    """Refuse, before anything opens, outputs that cannot be written or sent to, the source
+    itself, and the same file twice."""
+    seen: set[str] = set()
     for target in outputs:
         if "://" in target:
             network_format(target)
-        else:
-            check_output_path(target, overwrite=settings.overwrite)
+            continue
+        path = check_output_path(target, source=source, overwrite=settings.overwrite)
+        real = os.path.realpath(path)
+        if real in seen:
+            raise OutputError("is given twice as an output", target)
+        seen.add(real)
 
 
 def _open_sinks(
@@ -276,10 +282,15 @@ def _run_model(
         out.close(e)
 
 
-def _check_json_path(path: str) -> None:
+def _check_json_path(path: str, source: str, outputs: Sequence[str], overwrite: bool) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError("is a folder; give a file name for the statistics", path)
+    others = [source, *(o for o in outputs if "://" not in o)]
+    if any(os.path.realpath(path) == os.path.realpath(o) for o in others):
+        raise OutputError("is the source or an output; give the statistics another name", path)
+    if os.path.exists(path) and not overwrite:
+        raise OutputError("already exists (use -y/--overwrite to replace it)", path)
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise OutputError(
             "the statistics cannot be written here (no such folder, or read-only)", path
@@ -337,9 +348,9 @@ def stream(
         raise ValueError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    check_outputs(outputs, settings)
+    check_outputs(outputs, settings, source)
     if stats_json:
-        _check_json_path(stats_json)
+        _check_json_path(stats_json, source, outputs, settings.overwrite)
     if show:
         check_display()
     processor = MODELS[model](device, precision, weights) if isinstance(model, str) else model

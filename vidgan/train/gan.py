@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch import nn
 
 from vidgan.engine.device import select_device
+from vidgan.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +157,20 @@ def train(
     step = 0
     checkpoint = os.path.join(settings.out, "checkpoint.pt")
     if settings.resume and os.path.exists(checkpoint):
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        g.load_state_dict(state["g"])
-        ds.load_state_dict(state["d"])
-        ema.load_state_dict(state["ema"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        step = int(state["step"])
+        try:
+            state = torch.load(checkpoint, map_location=device, weights_only=True)
+            g.load_state_dict(state["g"])
+            ds.load_state_dict(state["d"])
+            ema.load_state_dict(state["ema"])
+            opt_g.load_state_dict(state["opt_g"])
+            opt_d.load_state_dict(state["opt_d"])
+            step = int(state["step"])
+        except (RuntimeError, KeyError, ValueError, TypeError, EOFError) as e:
+            raise InputError(
+                "this checkpoint does not fit the model asked for (another model, or other "
+                "sizes or widths); use --fresh to start over, or another --out",
+                checkpoint,
+            ) from e
         # the learning rates asked for now win over the checkpoint's (to decay by hand)
         for group in opt_g.param_groups:
             group["lr"] = settings.lr_g
