@@ -99,7 +99,6 @@ def _plan(
     # with probability ``zoom_out``, a wider view (up to the whole picture) scaled down to size
     room = min(h, w) / size
     span = int(size * rng.uniform(1.0, room)) if room > 1 and rng.random() < zoom_out else size
-    size = span
     still = frames == 1
     stride = 1 if still else int(rng.integers(1, max_stride + 1))
     stride = max(1, min(stride, (frames - 1) // max(1, length - 1))) if not still else 1
@@ -108,9 +107,9 @@ def _plan(
     speed = 2.0 if still else 0.0
     dy, dx = rng.uniform(-speed, speed, 2) if still else (0.0, 0.0)
     travel_y, travel_x = abs(dy) * (length - 1), abs(dx) * (length - 1)
-    top = rng.uniform(travel_y * (dy < 0), max(travel_y * (dy < 0), h - size - travel_y * (dy > 0)))
+    top = rng.uniform(travel_y * (dy < 0), max(travel_y * (dy < 0), h - span - travel_y * (dy > 0)))
     left = rng.uniform(
-        travel_x * (dx < 0), max(travel_x * (dx < 0), w - size - travel_x * (dx > 0))
+        travel_x * (dx < 0), max(travel_x * (dx < 0), w - span - travel_x * (dx > 0))
     )
     flip, rot = bool(rng.random() < 0.5), int(rng.integers(0, 4))
     return Crop(start, stride, top, left, dy, dx, flip, rot, span)

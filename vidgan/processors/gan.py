@@ -105,7 +105,8 @@ def apply_coefficients_cv(
     if out is None:
         out = np.empty_like(frame)
     # to uint8, rounded and saturated (the stubs do not know the scalar form)
-    cv2.add(acc, (0.0, 0.0, 0.0, 0.0), dst=out, dtype=cv2.CV_8U)  # type: ignore[call-overload]
+    zero = (0.0, 0.0, 0.0, 0.0)
+    cv2.add(acc, zero, dst=out, dtype=cv2.CV_8U)  # type: ignore[call-overload]
     return out
 
 
