@@ -37,7 +37,6 @@ from typing import NamedTuple
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
-from torchvision.utils import make_grid
 
 
 @dataclass(frozen=True)
@@ -259,6 +258,8 @@ def sheet(streams: Streams, columns: int = 4) -> torch.Tensor:
         ],
         1,
     )  # (B, 3·columns + 1, 3, H, W)
+    from torchvision.utils import make_grid  # torchvision takes ~2 s to import: only when drawn
+
     return make_grid(
         tiles.flatten(0, 1).float().cpu(), nrow=3 * columns + 1, padding=2, pad_value=1
     )
