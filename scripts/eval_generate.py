@@ -15,12 +15,16 @@
     same figures for the real clips with their true masks.
 (d) Diversity: the mean L1 distance between clips of different seeds, and between their
     backgrounds, next to the same for real clips; a collapsed generator scores near 0.
-(e) Speed: milliseconds per 32-frame 64x64 clip, generated in batches of 16 on this CPU.
+(e) Speed: milliseconds per clip of the weights' own size, and per 32-frame 64x64 clip of the
+    same architecture at that size (the paper's; speed does not depend on the weights),
+    generated in batches of 16 on this CPU.
 (f) Animation: the L1 between an animated still and the clip's first frame, and how much the
     animated clips move.
 
 Real clips come from the procedural source drawn with seeds the training never used (its
-backgrounds are the same photographs). Everything is seeded; one run takes a few minutes on
+backgrounds are the same photographs), at the weights' own clip length and size. The trained
+and the untrained generator face the same real clips and the same critic initialisation and
+batches. Everything is seeded; one run takes a few minutes on
 two CPU cores.
 """
 
@@ -226,7 +230,10 @@ def main() -> None:
             **animation_figures(untrained, real),
         },
     }
-    for name, g in (("trained", trained), ("untrained", untrained)):
+    paper_size = GenerateConfig(**{**trained.config.to_dict(), "frames": 32, "size": 64})
+    sized = VideoGenerator(paper_size).eval()
+    for name, g in (("trained", trained), ("untrained", untrained), ("32x64x64", sized)):
+        results.setdefault(name, {})
         torch.set_num_threads(args.threads)
         results[name]["ms_per_clip"] = ms_per_clip(g)
         torch.set_num_threads(1)

@@ -25,35 +25,39 @@ from vidgan.models.video_gan import GenerateConfig
 from vidgan.train.gan import TrainSettings, train
 from vidgan.train.generate import GenerateTask, GenerateTrainConfig, ProceduralClips
 
+# 16 frames of 32x32, z of 100, widths 8 (foreground), 32 (background), 16 (discriminator)
+DEFAULT = GenerateConfig(frames=16, size=32, width=8, bg_width=32, d_width=16)
 WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "vidgan", "weights", "generate.safetensors")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/generate-default")
-    parser.add_argument("--steps", type=int, default=1100)
+    parser.add_argument("--steps", type=int, default=9000)
+    parser.add_argument("--lr-g", type=float, default=2e-4)
+    parser.add_argument("--lr-d", type=float, default=4e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--install", action="store_true", help="copy into vidgan/weights/")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
 
-    model = GenerateConfig()  # 32 frames, 64x64, z of 100, widths 8/16/16
+    model = DEFAULT
     task = GenerateTask(
         ProceduralClips(ProceduralSource(), model.frames, model.size),
         model=model,
-        config=GenerateTrainConfig(batch=8),
+        config=GenerateTrainConfig(batch=16),
     )
     settings = TrainSettings(
         out=args.out,
         steps=args.steps,
-        lr_g=2e-4,  # the paper's Adam settings
-        lr_d=2e-4,
+        lr_g=args.lr_g,  # the paper's Adam, with the discriminator twice as fast (TTUR)
+        lr_d=args.lr_d,
         betas=(0.5, 0.999),
-        ema=0.995,
-        log_every=20,
-        sample_every=100,
-        checkpoint_every=100,
+        ema=0.999,
+        log_every=50,
+        sample_every=250,
+        checkpoint_every=250,
         device="cpu",
     )
 

@@ -52,3 +52,18 @@ def test_objects_bounce_inside_the_frame():
     assert path.min() >= 8.0 - 1e-9 and path.max() <= 56.0 + 1e-9
     step = np.linalg.norm(np.diff(path, axis=0), axis=1)
     assert np.median(step) == pytest.approx(0.05 * 64)
+
+
+def test_fixed_backgrounds_are_few_and_random_crops_are_many():
+    fixed = ProceduralSource()
+    rng = np.random.default_rng(3)
+    seen = {fixed.background(rng, 16).tobytes() for _ in range(200)}
+    assert len(seen) == 2 * len(fixed.images)  # each photograph's centre square, or its mirror
+    cropped = ProceduralSource(procedural.ProceduralConfig(fixed_backgrounds=False))
+    assert len({cropped.background(rng, 16).tobytes() for _ in range(50)}) == 50
+
+
+def test_objects_are_solid_unless_textured():
+    rng = np.random.default_rng(4)
+    assert {procedural._Pattern.draw(rng, 6.0, False).kind for _ in range(30)} == {0}
+    assert {procedural._Pattern.draw(rng, 6.0, True).kind for _ in range(30)} == {0, 1, 2}

@@ -29,7 +29,21 @@ def test_writes_n_playable_clips_and_a_sheet(tiny_generator, tmp_path):
         assert vidgan.probe(path).duration == pytest.approx(1.0, abs=0.01)
     assert result.sheet is not None
     picture = cv2.imread(result.sheet)
-    assert picture.shape[:2] == (2 * (3 * 18 + 2), 2 * (13 * 18 + 2))  # enlarged twice
+    # 16-pixel tiles enlarged 6 times (to 96 or more) under a 27-pixel band of labels
+    assert picture.shape[:2] == (27 + 6 * (3 * 18 + 2), 6 * (13 * 18 + 2))
+
+
+def test_the_sheet_names_its_columns(tiny_generator, tmp_path):
+    result = vidgan.generate(str(tmp_path / "out"), 2, weights=str(tiny_generator))
+    assert result.sheet is not None
+    band = cv2.imread(result.sheet, cv2.IMREAD_GRAYSCALE)[:27]
+    tile = 6 * 18
+    # composite, foreground and mask each span 4 tiles, the background 1: ink over each
+    groups = [(0, 4), (4, 8), (8, 12), (12, 13)]
+    for first, last in groups:
+        ink = band[:, first * tile + 4 : last * tile - 4] < 128
+        assert ink.sum() > 20, (first, last)
+    assert (band[:, :3] == 255).all()  # the band is white around the labels
 
 
 def test_the_seed_decides_the_clips(tiny_generator, tmp_path):
@@ -62,6 +76,30 @@ def test_existing_outputs_are_refused_before_any_work(tiny_generator, tmp_path):
         vidgan.generate(str(tmp_path / "p"), 1, frames=0, weights=str(tiny_generator))
 
 
+def test_overwrite_removes_the_clips_of_an_earlier_larger_run(tiny_generator, tmp_path):
+    out, w = tmp_path / "o", str(tiny_generator)
+    vidgan.generate(str(out), 3, weights=w, interpolate=True)
+    (out / "notes.txt").write_text("mine")
+    (out / "clip_final.mp4").write_bytes(b"mine too")
+    overwrite = vidgan.WriterSettings(overwrite=True)
+    vidgan.generate(str(out), 1, weights=w, settings=overwrite)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clip_000.mp4",
+        "clip_final.mp4",
+        "notes.txt",
+        "sheet.png",
+    ]
+
+
+def test_clips_of_an_earlier_run_are_refused_without_overwrite(tiny_generator, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "clip_005.mp4").write_bytes(b"earlier")
+    with pytest.raises(OutputError, match="clips of an earlier run"):
+        vidgan.generate(str(out), 2, weights=str(tiny_generator))
+    assert sorted(p.name for p in out.iterdir()) == ["clip_005.mp4"]
+
+
 def test_bad_weights(tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not weights")
@@ -79,6 +117,21 @@ def test_animate_starts_from_the_image(tiny_generator, tmp_path):
         vidgan.animate(
             str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4"), weights=str(tiny_generator)
         )
+
+
+def test_animate_refuses_to_replace_its_sheet(tiny_generator, tmp_path):
+    image = tmp_path / "still.png"
+    cv2.imwrite(str(image), np.full((40, 30, 3), 90, np.uint8))
+    sheet = tmp_path / "a.sheet.png"
+    sheet.write_bytes(b"earlier")
+    with pytest.raises(OutputError, match="a.sheet.png: already exists"):
+        vidgan.animate(str(image), str(tmp_path / "a.mp4"), weights=str(tiny_generator))
+    assert sheet.read_bytes() == b"earlier" and not (tmp_path / "a.mp4").exists()
+    overwrite = vidgan.WriterSettings(overwrite=True)
+    vidgan.animate(
+        str(image), str(tmp_path / "a.mp4"), weights=str(tiny_generator), settings=overwrite
+    )
+    assert cv2.imread(str(sheet)) is not None
 
 
 def test_latents_and_slerp():

@@ -12,7 +12,10 @@ maps a still to a latent, and the generator then predicts the still's future fra
 
 Differences from the paper, for a CPU and for artefact-free pictures:
 - every upsampling is nearest-neighbour resizing followed by a 3x3(x3) convolution, not a
-  transposed convolution, so there is no checkerboard pattern;
+  transposed convolution, so there is no checkerboard pattern; the generator's convolutions
+  pad by repeating the edge, not with zeros, so the first and last frames and the borders are
+  painted like the rest (with zeros, the mask learned to vanish at both ends of the clip and
+  a frame appeared along the borders);
 - batch normalisation, as in the paper; in eval mode it uses its running statistics, so a
   generated clip does not depend on the rest of its batch;
 - the foreground's first space-time grid is a point plus a velocity in feature space,
@@ -34,7 +37,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
+import cv2
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -90,7 +96,7 @@ def _up(dims: int, c_in: int, c_out: int) -> nn.Sequential:
     conv, norm = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"),
-        conv(c_in, c_out, 3, padding=1, bias=False),
+        conv(c_in, c_out, 3, padding=1, padding_mode="replicate", bias=False),
         norm(c_out),
         nn.ReLU(),
     )
@@ -137,7 +143,8 @@ class VideoGenerator(nn.Module):
         self.fg_norm = nn.Sequential(nn.BatchNorm3d(fg[0]), nn.ReLU())
         self.fg_body = nn.Sequential(*[_up(3, fg[i], fg[i + 1]) for i in range(n - 1)])
         self.fg_out = nn.Sequential(  # 3 colour channels and the mask
-            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv3d(fg[-1], 4, 3, padding=1)
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv3d(fg[-1], 4, 3, padding=1, padding_mode="replicate"),
         )
 
         # background stream: one still, upsampled in space only
@@ -145,7 +152,8 @@ class VideoGenerator(nn.Module):
         self.bg_norm = nn.Sequential(nn.BatchNorm2d(bg[0]), nn.ReLU())
         self.bg_body = nn.Sequential(*[_up(2, bg[i], bg[i + 1]) for i in range(n - 1)])
         self.bg_out = nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(bg[-1], 3, 3, padding=1)
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(bg[-1], 3, 3, padding=1, padding_mode="replicate"),
         )
 
         self.encoder = ImageEncoder(config) if c.encoder else None
@@ -263,3 +271,32 @@ def sheet(streams: Streams, columns: int = 4) -> torch.Tensor:
     return make_grid(
         tiles.flatten(0, 1).float().cpu(), nrow=3 * columns + 1, padding=2, pad_value=1
     )
+
+
+SHEET_LABELS = ("composite", "foreground", "mask", "background")
+
+
+def labelled_sheet(streams: Streams, columns: int = 4, min_tile: int = 96) -> torch.Tensor:
+    """`sheet`, enlarged by a whole factor (at least 2) so that a tile is ``min_tile`` pixels
+    or more, under a white band that names the column groups: (3, H', W') in [0, 1]."""
+    size = streams.video.shape[-1]
+    scale = max(2, math.ceil(min_tile / size))
+    picture = F.interpolate(sheet(streams, columns)[None], scale_factor=scale, mode="nearest")[0]
+    tile = (size + 2) * scale  # make_grid's padding is 2
+    band = max(16, tile // 4)
+    header = np.full((band, picture.shape[2], 3), 255, np.uint8)
+    left = 1
+    for label, span in zip(SHEET_LABELS, (columns, columns, columns, 1), strict=True):
+        width = span * tile
+        font = 0.5
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font, 1)
+        if w > width - 4:  # shrink to fit a single tile
+            font *= (width - 4) / w
+            (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font, 1)
+        origin = (left + (width - w) // 2, (band + h) // 2)
+        cv2.putText(
+            header, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 1, cv2.LINE_AA
+        )
+        left += width
+    top = torch.from_numpy(header).permute(2, 0, 1).float() / 255
+    return torch.cat([top, picture], 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -24,12 +25,11 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torchvision.utils import save_image
 
 from vidgan.engine.device import select_device
 from vidgan.errors import InputError, OutputError
-from vidgan.models.video_gan import Streams, sheet
+from vidgan.models.video_gan import Streams, labelled_sheet
 from vidgan.models.weights import load_generator
 from vidgan.video import VideoWriter, WriterSettings
 from vidgan.video.colour import RANGE_MPEG, SPC_UNSPECIFIED, resolve_colour
@@ -108,17 +108,25 @@ def write_clip(
     return writer.path
 
 
-def save_sheet(streams: Streams, path: str, scale: int = 2) -> None:
-    """The composite | foreground | mask | background sheet as a PNG, enlarged ``scale`` times."""
-    picture = sheet(streams)[None]
-    picture = F.interpolate(picture, scale_factor=scale, mode="nearest")[0]
+def save_sheet(streams: Streams, path: str) -> None:
+    """`labelled_sheet` as a PNG, written whole or not at all."""
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.png")
-    save_image(picture, tmp)
+    save_image(labelled_sheet(streams), tmp)
     os.replace(tmp, path)
 
 
+# what `generate` writes into its folder; files of these names are its own
+_CLIP_NAME = re.compile(r"(clip_\d{3,}|interpolation)\.[a-z0-9]+")
+
+
 def _out_paths(folder: str, n: int, ext: str, interpolate: bool, overwrite: bool) -> list[str]:
-    """Every file a run will write, all checked before any work is done."""
+    """Every file a run will write, all checked before any work is done.
+
+    Clips and walks that an earlier run wrote into the folder (``clip_NNN.*``,
+    ``interpolation.*``) and that this run would not replace count as this run's outputs too:
+    they are refused without ``overwrite`` and removed with it, so that the folder never mixes
+    two runs' clips.
+    """
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise OutputError("is a file; give a folder for the clips", folder)
     os.makedirs(folder, exist_ok=True)
@@ -128,6 +136,19 @@ def _out_paths(folder: str, n: int, ext: str, interpolate: bool, overwrite: bool
     sheet_path = os.path.join(folder, "sheet.png")
     if os.path.exists(sheet_path) and not overwrite:
         raise OutputError("already exists (use -y/--overwrite to replace it)", sheet_path)
+    stale = [
+        os.path.join(folder, name)
+        for name in sorted(os.listdir(folder))
+        if _CLIP_NAME.fullmatch(name) and name not in names
+    ]
+    stale = [p for p in stale if os.path.isfile(p)]
+    if stale and not overwrite:
+        raise OutputError(
+            "holds clips of an earlier run (use -y/--overwrite to replace them)", stale[0]
+        )
+    for p in stale:
+        os.remove(p)
+        log.info("removed %s, from an earlier run", p)
     return paths
 
 
@@ -226,6 +247,11 @@ def animate(
     if not os.path.exists(image):
         raise InputError("no such file", image)
     path = check_output_path(output, source=image, overwrite=settings.overwrite)
+    sheet_path = os.path.splitext(path)[0] + ".sheet.png"
+    if os.path.exists(sheet_path) and not settings.overwrite:
+        raise OutputError("already exists (use -y/--overwrite to replace it)", sheet_path)
+    if os.path.exists(sheet_path) and os.path.samefile(sheet_path, image):
+        raise OutputError("is the input image; choose another output name", sheet_path)
     g = load_generator(weights).to(select_device(device))
     if g.encoder is None:
         raise InputError("these weights have no image encoder; train with the encoder", weights)
@@ -236,6 +262,5 @@ def animate(
     with torch.no_grad():
         out: Streams = g(g.encode(still), frames)
     write_clip(out.video[0], path, fps, settings)
-    sheet_path = os.path.splitext(path)[0] + ".sheet.png"
     save_sheet(Streams(*(t.cpu() for t in out)), sheet_path)
     return GenerateResult([path], sheet_path, out.video.shape[1], time.perf_counter() - started)

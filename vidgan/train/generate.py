@@ -29,7 +29,7 @@ from vidgan.models.video_gan import (
     GenerateConfig,
     Streams,
     VideoGenerator,
-    sheet,
+    labelled_sheet,
     standing_statistics,
 )
 from vidgan.models.weights import save_weights
@@ -209,7 +209,7 @@ class GenerateTask:
     @torch.no_grad()
     def sample_sheet(self, g: nn.Module, device: torch.device, path: str) -> None:
         """A PNG, one row per validation latent: composite | foreground | mask | background."""
-        save_image(sheet(self._settle(g)(self._val_z.to(device))), path)
+        save_image(labelled_sheet(self._settle(g)(self._val_z.to(device))), path)
 
     def export(self, g: nn.Module, path: str, meta: dict[str, str]) -> None:
         save_weights(self._settle(g), path, self.model_config.to_dict(), **meta)
