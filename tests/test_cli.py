@@ -13,6 +13,7 @@ from conftest import decoded, write_tone, write_video
 
 import vidgan
 from vidgan.cli import main
+from vidgan.models.weights import DEFAULT_GENERATE, DEFAULT_RESTORE, default_weights
 
 
 def run(*args: str) -> int:
@@ -129,15 +130,36 @@ def test_existing_output_needs_overwrite(make_video, capsys):
         (["--device", "cuda:7"], "device 'cuda:7'"),
         (["--codec", "nosuchcodec"], "unknown video codec 'nosuchcodec'"),
         (["--bogus"], "No such option '--bogus'"),
+        (["--preset", "nosuch"], "Invalid value for '--preset': 'nosuch' is not one of"),
+        (["--codec", "mpeg2video"], "the mpeg2video encoder refused these settings"),
+        (
+            ["--weights", default_weights(DEFAULT_GENERATE)],
+            "holds generation weights (for `vidgan generate`), not restoration weights",
+        ),
     ],
 )
-def test_bad_option_is_one_line(make_video, capsys, args, message):
+def test_bad_option_is_one_line(make_video, capfd, args, message):
+    """One line on stderr, even from the libraries (x264 prints a bad preset itself), and no
+    progress bar before an encoder's refusal."""
     src = make_video(frames=3)
-    code = run("restore", str(src), "-q", "-o", str(src.parent / "o.mp4"), *args)
-    err = capsys.readouterr().err
+    capfd.readouterr()
+    code = run("restore", str(src), "-o", str(src.parent / "o.mp4"), *args)
+    err = capfd.readouterr().err
     assert code in (1, 2)
     assert err.count("\n") == 1 and message in err, err
     assert not (src.parent / "o.mp4").exists()
+
+
+def test_output_without_extension_lists_the_accepted_ones(make_video, capsys):
+    src = make_video(frames=3)
+    out = src.parent / "out" / "noext"
+    out.parent.mkdir()
+    assert run("restore", str(src), "-o", str(out), "-q") == 1
+    assert capsys.readouterr().err == (
+        f"vidgan: error: {out}: vidgan writes .mp4, .m4v, .mov, .mkv, .webm, .ts files "
+        "(this one has no extension)\n"
+    )
+    assert not any(out.parent.iterdir())
 
 
 def test_no_traceback_from_the_installed_command(tmp_path):
@@ -228,11 +250,32 @@ def test_generate_frames_interpolate_and_animate(tiny_generator, tmp_path, capsy
         (["generate", "--frames", "2000"], "Invalid value for '--frames'", 2),
         (["generate", "--fps", "0"], "Invalid value for '--fps'", 2),
         (["generate", "--weights", "missing.safetensors"], "weights file not found", 1),
+        (
+            ["generate", "--weights", default_weights(DEFAULT_RESTORE)],
+            "holds restoration weights (for `vidgan restore`), not generation weights",
+            1,
+        ),
+        (["generate", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range", 2),
         (["animate", "missing.png"], "missing.png: no such file", 1),
         (["train", "generate", "--data", "procedural", "--data", "x", "--out", "r"], "mixed", 2),
         (
             ["train", "generate", "--data", "procedural", "--out", "r", "--size", "24"],
-            "power of two",
+            "Invalid value for '--size': 24 is not a power of two",
+            2,
+        ),
+        (
+            ["train", "generate", "--data", "procedural", "--out", "r", "--frames", "5"],
+            "Invalid value for '--frames': 5 is not a multiple of SIZE / 4 = 16",
+            2,
+        ),
+        (
+            ["train", "restore", "--data", ".", "--out", "r", "--seed", "-1"],
+            "Invalid value for '--seed': -1 is not in the range",
+            2,
+        ),
+        (
+            ["train", "restore", "--data", ".", "--out", "r", "--crop", "20"],
+            "Invalid value for '--crop': 20 is not a multiple of 8",
             2,
         ),
     ],
@@ -243,6 +286,7 @@ def test_generate_bad_options(tmp_path, monkeypatch, capsys, args, message, code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "generated").exists() or not any((tmp_path / "generated").iterdir())
+    assert not (tmp_path / "r").exists()
 
 
 def test_webm_gets_vp9_without_asking(tmp_path):

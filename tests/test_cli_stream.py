@@ -69,6 +69,15 @@ def _bad_cases(tmp_path, src):
         "scheme": ([src, "-o", "ftp://host/x"], 1, "vidgan streams to udp://"),
         "show": ([src, "--show"], 1, "showing a window needs"),
         "option": ([src, "-I", "novalue"], 2, "'novalue' is not KEY=VALUE"),
+        "unused": (
+            [src, "-I", "nosuchoption=1", "-o", str(tmp_path / "u.ts")],
+            2,
+            "Invalid value for '-I' / '--input-option': "
+            f"{src}: nothing here takes the option 'nosuchoption' (not the mov,mp4,",
+        ),
+        "nan": ([src, "--duration", "nan"], 2, "Invalid value for '--duration': nan is not"),
+        "stats": ([src, "--stats", "0"], 2, "Invalid value for '--stats'"),
+        "preset": ([src, "--preset", "nosuch"], 2, "Invalid value for '--preset'"),
         "json": ([src, "--stats-json", str(tmp_path / "no" / "s.json")], 1, "statistics cannot"),
         "model": ([src, "-m", "magic"], 2, "Invalid value for '-m' / '--model'"),
         "silent": (
@@ -80,8 +89,8 @@ def _bad_cases(tmp_path, src):
 
 
 @pytest.mark.parametrize(
-    "kind", ["missing", "camera", "exists", "avi", "scheme", "show", "option", "json", "model",
-             "silent"]
+    "kind", ["missing", "camera", "exists", "avi", "scheme", "show", "option", "unused", "nan",
+             "stats", "preset", "json", "model", "silent"]
 )  # fmt: skip
 def test_bad_input_or_option_is_one_line(make_video, tmp_path, capsys, monkeypatch, kind):
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -93,6 +102,7 @@ def test_bad_input_or_option_is_one_line(make_video, tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert err.startswith("vidgan: error: ")
+    assert not (tmp_path / "u.ts").exists()
 
 
 @pytest.mark.parametrize("ext", ["mp4", "ts"])

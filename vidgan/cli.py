@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 import warnings
@@ -17,6 +18,7 @@ from vidgan import __version__
 from vidgan.errors import VidganError
 from vidgan.tasks.restore import DEFAULT_MODEL, MODELS, default_output, restore
 from vidgan.video import WriterSettings, probe
+from vidgan.video.writer import X26X_PRESETS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,19 +33,26 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
 
 
 class _Progress:
-    """A tqdm bar on stderr fed by the task's callbacks; frames, fps and ETA."""
+    """A tqdm bar on stderr fed by the task's callbacks; frames, fps and ETA.
+
+    The bar appears with the first frame written, so that an error in setting up (an
+    encoder that refuses its settings) stands alone on stderr.
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self.total: int | None = None
         self.bar: tqdm[Any] | None = None
 
     def start(self, total: int | None) -> None:
-        if not self.quiet:
-            self.bar = tqdm(total=total, unit="frame", dynamic_ncols=True, file=sys.stderr)
+        self.total = total
 
     def frame(self, done: int) -> None:
-        if self.bar is not None:
-            self.bar.update(done - self.bar.n)
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=self.total, unit="frame", dynamic_ncols=True, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -59,6 +68,16 @@ def cli(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING, format="vidgan: %(message)s"
     )
     warnings.showwarning = _show_warning
+
+
+class _Seconds(click.FloatRange):
+    """A FloatRange that also refuses nan, which passes every comparison of a range."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail("nan is not a number of seconds", param, ctx)
+        return seconds
 
 
 def _model_options(batch: int, most: int, batch_help: str) -> Callable[[F], F]:
@@ -128,9 +147,10 @@ def _model_options(batch: int, most: int, batch_help: str) -> Callable[[F], F]:
 )
 @click.option(
     "--preset",
+    type=click.Choice(X26X_PRESETS),
     default="veryfast",
     show_default=True,
-    help="x264/x265 speed preset (ultrafast ... veryslow).",
+    help="x264/x265 speed preset.",
 )
 @click.option(
     "--codec",
@@ -195,7 +215,7 @@ def restore_cmd(
     "outputs",
     multiple=True,
     metavar="FILE|URL",
-    help="A file (.ts, .mkv, .mp4, .mov) or a URL (udp://HOST:PORT?pkt_size=1316, srt://, "
+    help="A file (.ts, .mkv, .mp4, .mov, .webm) or a URL (udp://HOST:PORT?pkt_size=1316, srt://, "
     "tcp://, rtmp://, rtsp://) to send the restored stream to (repeatable).",
 )
 @click.option("--show", is_flag=True, help="Show the restored stream in a window (q quits).")
@@ -207,9 +227,10 @@ def restore_cmd(
 @_model_options(1, 64, "Frames per model call; each one more adds a frame period of latency.")
 @click.option(
     "--duration",
-    type=click.FloatRange(0, min_open=True),
+    type=_Seconds(0, min_open=True),
     metavar="SECONDS",
-    help="Stop after this long [default: until Ctrl-C, or the end of a file].",
+    help="Stop this long after the stream starts, by the wall clock, reconnections included "
+    "[default: until Ctrl-C, or the end of a file].",
 )
 @click.option(
     "--realtime/--no-realtime",
@@ -221,7 +242,7 @@ def restore_cmd(
 @click.option(
     "--stats",
     "stats_every",
-    type=click.FloatRange(0, min_open=True),
+    type=_Seconds(0, min_open=True),
     metavar="SECONDS",
     help="Print latency, fps and drops every SECONDS.",
 )
@@ -237,18 +258,18 @@ def restore_cmd(
     multiple=True,
     metavar="KEY=VALUE",
     help="FFmpeg option for the source, e.g. -I video_size=1280x720 -I framerate=30 for a "
-    "camera, -I rtsp_transport=tcp (repeatable).",
+    "camera, -I rtsp_transport=tcp (repeatable); one that the source does not take is refused.",
 )
 @click.option(
     "--read-timeout",
-    type=click.FloatRange(0.1),
+    type=_Seconds(0.1),
     default=2.0,
     show_default=True,
     help="Seconds without data before a network source is reconnected.",
 )
 @click.option(
     "--connect-timeout",
-    type=click.FloatRange(0.1),
+    type=_Seconds(0.1),
     default=10.0,
     show_default=True,
     help="Seconds to wait for a network source to start.",
@@ -258,6 +279,7 @@ def restore_cmd(
 )
 @click.option(
     "--preset",
+    type=click.Choice(X26X_PRESETS),
     default="ultrafast",
     show_default=True,
     help="x264 speed preset of the outputs; slower ones cost the model CPU time.",
@@ -296,7 +318,7 @@ def stream_cmd(
     statistics are printed on exit.
     """
     from vidgan.tasks.stream import LIVE_SETTINGS, StreamFailed, StreamResult, stream
-    from vidgan.video.live import SourceSettings
+    from vidgan.video.live import SourceSettings, UnusedOptionError
 
     options = {}
     for item in input_options:
@@ -339,6 +361,8 @@ def stream_cmd(
             on_stats=lambda s: click.echo(f"vidgan: {s.describe()}", err=True),
             stats_json=stats_json,
         )
+    except UnusedOptionError as e:
+        raise click.BadParameter(str(e), param_hint="'-I' / '--input-option'") from None
     except StreamFailed as e:
         report(e.result)
         raise
@@ -374,7 +398,9 @@ def _run_options(command: Any) -> Any:
     for option in reversed(
         [
             click.option("--device", default="auto", show_default=True),
-            click.option("--seed", type=int, default=0, show_default=True),
+            click.option(  # torch takes seeds below 2**64; each process adds its rank
+                "--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True
+            ),
             click.option(
                 "--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over."
             ),
@@ -474,6 +500,8 @@ def train_restore_cmd(
 
     if not data and not paired:
         raise click.UsageError("give --data, --paired, or both")
+    if crop % 8:
+        raise click.BadParameter(f"{crop} is not a multiple of 8", param_hint="'--crop'")
     torch_seed(seed)
     task = RestoreTask(
         ClipSource(list(data)) if data else None,
@@ -619,6 +647,12 @@ def train_generate_cmd(
 
     if "procedural" in data and len(data) > 1:
         raise click.UsageError("--data procedural cannot be mixed with folders")
+    if size & (size - 1):
+        raise click.BadParameter(f"{size} is not a power of two", param_hint="'--size'")
+    if frames % (size // 4):
+        raise click.BadParameter(
+            f"{frames} is not a multiple of SIZE / 4 = {size // 4}", param_hint="'--frames'"
+        )
     model = GenerateConfig(frames=frames, size=size, width=width, encoder=not no_encoder)
     torch_seed(seed)
     real = (
@@ -684,7 +718,7 @@ _weights_option = click.option(
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(0),
     default=0,
     show_default=True,
     help="The same seed gives the same clips; clip i depends on the seed and i only.",

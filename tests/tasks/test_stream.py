@@ -193,6 +193,39 @@ def test_reconnects_after_the_sender_goes_away():
     assert any(b < a for a, b in zip(after, after[1:], strict=False))  # the new sender's frames
 
 
+def test_duration_holds_while_the_source_is_reconnecting():
+    """The sender goes away after 15 frames: at the end of the duration the capture thread is
+    waiting to reopen the silent source (up to the 10 s connect timeout), and the stream ends
+    on time all the same."""
+    send, listen = urls()
+    sender = PatternSender(send)
+
+    class StopTheSender:
+        name = "stop-the-sender"
+        frames = 0
+
+        def write(self, image: np.ndarray, captured: float) -> None:
+            self.frames += 1
+            if self.frames == 15:
+                threading.Thread(target=sender.stop).start()
+
+        def close(self) -> None:
+            pass
+
+    with sender:
+        result = stream(
+            listen,
+            model="identity",
+            duration=3,
+            source_settings=SourceSettings(read_timeout=0.5, backoff=0.2),
+            sinks=[StopTheSender()],
+        )
+    assert result.ended == "duration"
+    assert 15 <= result.total.frames <= 20
+    assert result.total.disconnects == 1 and result.total.reconnects == 0
+    assert 3 <= result.total.seconds < 3.75  # waiting for the reopening: 1.5 s longer
+
+
 def test_file_source_to_file_keeps_capture_timing(make_video, tmp_path):
     src = make_video(frames=50, size=(64, 48))  # 2 s at 25 fps
     out = tmp_path / "out.mkv"

@@ -8,16 +8,28 @@ import subprocess
 import sys
 import threading
 import time
+from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
 from conftest import decoded
 from loopback import urls
 
 from vidgan.errors import InputError, OutputError
-from vidgan.video.live import LiveFrame, LiveSource, NewestFrame, SourceSettings, source_kind
+from vidgan.tasks.stream import LIVE_SETTINGS
+from vidgan.video.colour import resolve_colour
+from vidgan.video.live import (
+    LiveFrame,
+    LiveSource,
+    NewestFrame,
+    SourceSettings,
+    UnusedOptionError,
+    source_kind,
+)
 from vidgan.video.pattern import PatternSender, pattern_image, read_index
-from vidgan.video.sinks import check_display
+from vidgan.video.sinks import EncodedSink, check_display
+from vidgan.video.writer import VideoWriter
 
 
 def frame(i: int) -> LiveFrame:
@@ -133,6 +145,44 @@ def test_udp_source_receives_the_newest_frames():
     assert (source.width, source.height) == (640, 480)
     assert source.rate is not None and abs(source.rate - 30) < 1  # estimated from a few frames
     assert len(seen) > 40 and seen == sorted(seen)
+
+
+def test_options_the_source_does_not_take_are_refused_by_name(make_video):
+    """FFmpeg ignores options that nothing opening the source knows; vidgan names them."""
+    src = str(make_video(frames=5))
+    options = {"probesize": "100000", "nosuchoption": "1", "rtsp_transport": "tcp"}
+    with pytest.raises(UnusedOptionError, match="nothing here takes the options") as info:
+        LiveSource(src, SourceSettings(options=options))
+    assert info.value.names == ("nosuchoption", "rtsp_transport")  # not the demuxer's probesize
+    assert "mov,mp4,m4a,3gp,3g2,mj2 demuxer" in str(info.value)
+    # the demuxer's, the decoder's and the file protocol's own are taken
+    taken = {"probesize": "100000", "use_mfra_for": "pts", "threads": "1", "blocksize": "65536"}
+    with LiveSource(src, SourceSettings(options=taken, realtime=False)) as source:
+        assert source.get(5.0) is not None
+
+
+def test_live_webm_encodes_each_frame_as_it_comes(tmp_path, monkeypatch):
+    """VP9 with the live settings runs in its realtime mode: each frame leaves the encoder as
+    it enters. The default mode holds 25 frames back for look-ahead, and encodes 640x480 at a
+    few frames a second."""
+    muxed: list[int] = []
+    mux = VideoWriter._mux
+
+    def counting(self: VideoWriter, packets: list[av.Packet]) -> None:
+        muxed.append(len(packets))
+        mux(self, packets)
+
+    monkeypatch.setattr(VideoWriter, "_mux", counting)
+    path = tmp_path / "live.webm"
+    colour = resolve_colour(2, 1, 2, 2, 48, "yuv420p")
+    sink = EncodedSink(
+        str(path), width=64, height=48, rate=Fraction(25), colour=colour, settings=LIVE_SETTINGS
+    )
+    for i in range(8):
+        sink.write(pattern_image(i, 64, 48), i * 0.04)
+    assert muxed == [1] * 8
+    sink.close()
+    assert [f.pts for f in decoded(path)] == [i * 40 for i in range(8)]
 
 
 def test_no_display_is_a_clear_error(monkeypatch):

@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 # live recordings: cheap to encode, nothing held back in the encoder
 LIVE_SETTINGS = WriterSettings(crf=23, preset="ultrafast", tune="zerolatency")
 _POLL = 0.05  # seconds the output loop waits for a frame before checking the clock
+# seconds the capture thread gets to let go of the source when the stream ends; one stuck in
+# a read or a reconnection lets go in the background, within --read-timeout or
+# --connect-timeout, so that --duration holds by the wall clock
+_LET_GO = 0.2
 _BIN_MS = 0.25  # latency histogram resolution
 _MAX_MS = 10_000  # latencies above this count as this much (the maximum is kept exactly)
 
@@ -444,7 +448,7 @@ def stream(
     finally:
         halt.set()
         worker.join(5)
-        live.close()
+        live.close(wait=_LET_GO)
         closing = _close_sinks(all_sinks)
         error = error or closing
 

@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -51,10 +51,24 @@ _LOW_DELAY = {
 _TS = {"fflags": "nobuffer+noparse"}
 # UDP: FFmpeg's receive queue (5 MB) survives overruns, dropping data instead of failing
 _UDP = {"overrun_nonfatal": "1", "buffer_size": "4194304"}
+# the FFmpeg options a camera read through OpenCV understands
+_OPENCV_OPTIONS = ("video_size", "framerate")
 
 
 class SourceLost(InputError):
     """The source stopped for good: a camera disappeared, or a file could not be read on."""
+
+
+class UnusedOptionError(ValueError):
+    """Options given for a source (`SourceSettings.options`) that nothing opening it takes:
+    mistyped, or meant for another kind of source. ``names`` lists them."""
+
+    def __init__(self, source: str, names: Sequence[str], why: str) -> None:
+        self.source = source
+        self.names = tuple(names)
+        options = "option" if len(names) == 1 else "options"
+        quoted = ", ".join(repr(n) for n in names)
+        super().__init__(f"{source}: nothing here takes the {options} {quoted} ({why})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +187,11 @@ class LiveSource:
         self.slot = NewestFrame(lossless=self.kind == "file" and not settings.realtime)
         self._stop = threading.Event()
         self._reader = self._open()
+        try:
+            self._reader.check_options(list(settings.options))
+        except BaseException:
+            self._reader.close()
+            raise
         self.width, self.height, self.rate, self.colour = self._reader.describe()
         self._thread = threading.Thread(target=self._run, name="vidgan-capture", daemon=True)
         if start:
@@ -247,6 +266,8 @@ class LiveSource:
             try:
                 if reader is None:
                     reader = self._open()
+                    if self._stop.is_set():
+                        return  # closed while reconnecting: the reader is closed below
                     self.reconnects += 1
                     log.warning("%s: reconnected", self.source)
                 attempt = 0
@@ -293,6 +314,10 @@ class _Capture:
         """Width, height, frame rate (None where unknown) and colour matrix."""
         raise NotImplementedError
 
+    def check_options(self, names: Sequence[str]) -> None:
+        """Raise UnusedOptionError for the option names that opening the source left unused
+        (where the capture can tell; this one cannot)."""
+
     def frames(self) -> Iterator[np.ndarray]:
         raise NotImplementedError
 
@@ -310,6 +335,19 @@ class _PyAVCapture(_Capture):
     def describe(self) -> tuple[int, int, Fraction | None, Colour]:
         info = self.reader.info
         return info.width, info.height, info.rate, info.colour
+
+    def check_options(self, names: Sequence[str]) -> None:
+        unused = self.reader.unused_options(names) if names else []
+        if unused is None:
+            log.debug("%s: FFmpeg's option tables cannot be read; not checking", self.reader.path)
+        elif unused:
+            info = self.reader.info
+            raise UnusedOptionError(
+                self.reader.path,
+                unused,
+                f"not the {info.container} demuxer, FFmpeg's protocols, nor the {info.codec} "
+                "decoder",
+            )
 
     def frames(self) -> Iterator[np.ndarray]:
         start: float | None = None
@@ -355,6 +393,12 @@ class _OpenCVCapture(_Capture):
         if not ok:
             self.cap.release()
             raise InputError("the camera opened but delivers no frames", source)
+
+    def check_options(self, names: Sequence[str]) -> None:
+        unused = [n for n in names if n not in _OPENCV_OPTIONS]
+        if unused:
+            why = "a camera read through OpenCV takes only video_size and framerate"
+            raise UnusedOptionError(self.source, unused, why)
 
     def describe(self) -> tuple[int, int, Fraction | None, Colour]:
         h, w = self._first.shape[:2]

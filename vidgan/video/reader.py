@@ -11,7 +11,7 @@ import itertools
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,6 +21,7 @@ from av.video.reformatter import ColorRange, VideoReformatter
 
 from vidgan.errors import InputError
 from vidgan.video.colour import SWS_FLAGS
+from vidgan.video.options import unused_options
 from vidgan.video.probe import VideoInfo, describe_stream, open_input, video_stream
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ class VideoReader:
 
     def close(self) -> None:
         self._container.close()
+
+    def unused_options(self, names: Iterable[str]) -> list[str] | None:
+        """The names among ``names`` that FFmpeg's demuxer, protocols and video decoder have no
+        option for; None where that cannot be told (see `vidgan.video.options`)."""
+        return unused_options(names, self._container.format.name, self._stream.codec_context)
 
     # decoding
 

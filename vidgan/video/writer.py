@@ -53,6 +53,18 @@ NETWORK_FORMATS = {
 _LOW_DELAY_TS = {"omit_video_pes_length": "0"}
 # a fragment per keyframe and an index up front: whatever was written before a crash plays
 _FRAGMENTED = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"}
+# x264 and x265 print a bad preset or tune straight to stderr, so they are checked first
+X26X_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+    "veryslow", "placebo",
+)  # fmt: skip
+_TUNES = {
+    "libx264": ("film", "animation", "grain", "stillimage", "psnr", "ssim", "fastdecode",
+                "zerolatency"),
+    "libx265": ("psnr", "ssim", "grain", "zerolatency", "fastdecode", "animation"),
+}  # fmt: skip
+# VP9 for live output: the realtime mode at its fastest, with no frames held for look-ahead
+_VP9_REALTIME = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
 
 
 @dataclass(frozen=True)
@@ -61,9 +73,11 @@ class WriterSettings:
 
     codec: str | None = None  # None: libx264, or VP9 for .webm
     crf: int = 18
-    preset: str = "veryfast"
+    preset: str = "veryfast"  # x264/x265 only: one of X26X_PRESETS
     overwrite: bool = False
-    tune: str | None = None  # x264/x265 tune, e.g. "zerolatency" for live output
+    # x264/x265 tune, e.g. "zerolatency" for live output, which also puts VP9 in its
+    # realtime mode (the default VP9 mode encodes 640x480 at a few frames a second)
+    tune: str | None = None
     gop: int | None = None  # frames between keyframes; None: the encoder's default
 
 
@@ -88,12 +102,29 @@ def check_output_path(
     ext = _extension(path)
     if ext not in CONTAINERS:
         kinds = ", ".join(f".{c}" for c in CONTAINERS)
-        raise OutputError(f"vidgan writes {kinds} files (this one ends in '.{ext}')", path)
+        has = f"ends in '.{ext}'" if ext else "has no extension"
+        raise OutputError(f"vidgan writes {kinds} files (this one {has})", path)
     if not os.path.isdir(folder):
         raise OutputError("the output folder does not exist", path)
     if not os.access(folder, os.W_OK):
         raise OutputError("the output folder is not writable", path)
     return path
+
+
+def _check_preset(codec: str, settings: WriterSettings, path: str) -> None:
+    """Refuse an x264 or x265 preset or tune the encoder does not have."""
+    if codec not in _TUNES:
+        return
+    if settings.preset not in X26X_PRESETS:
+        raise OutputError(
+            f"{codec} has no preset {settings.preset!r} (choose from {', '.join(X26X_PRESETS)})",
+            path,
+        )
+    tunes = _TUNES[codec]
+    if settings.tune and not set(settings.tune.split(",")) <= set(tunes):
+        raise OutputError(
+            f"{codec} has no tune {settings.tune!r} (choose from {', '.join(tunes)})", path
+        )
 
 
 def network_format(url: str) -> str:
@@ -282,6 +313,12 @@ class VideoWriter:
         options: dict[str, str] = {}
         if ext in _MP4_FAMILY:
             options = _FRAGMENTED if self.live else {"movflags": "+faststart"}
+        if ext in ("mkv", "webm") and not self.live:
+            # AAC copied from MP4 starts 1024 samples (its priming) below zero, and by default
+            # the Matroska muxer shifts every stream so that none does: the video would start
+            # 23 ms late. Matroska stores each block's time relative to its cluster's, signed,
+            # so the times can stay as they are. (MPEG-TS cannot: its clock would wrap.)
+            options = {**options, "avoid_negative_ts": "disabled"}
         if self.live:  # each packet to the disk or the network as soon as it is muxed
             options = {**options, "flush_packets": "1"}
         if self._format in ("mpegts", "rtp_mpegts"):
@@ -304,6 +341,7 @@ class VideoWriter:
             raise OutputError(f"unknown video codec {codec!r}", self.path)
         if av.Codec(codec, "w").type != "video":
             raise OutputError(f"{codec!r} is not a video codec", self.path)
+        _check_preset(codec, settings, self.path)
         try:
             stream = self._output.add_stream(codec, rate=rate)
         except (av.error.FFmpegError, ValueError, TypeError) as e:
@@ -335,6 +373,8 @@ class VideoWriter:
                 cc.options["x265-params"] = "log-level=error"
         elif codec == "libvpx-vp9":
             cc.options = {"crf": str(settings.crf), "b": "0", "row-mt": "1"}
+            if settings.tune == "zerolatency":
+                cc.options.update(_VP9_REALTIME)
 
         # open the encoder now, so a refused setting fails before any work is done
         try:
