@@ -6,11 +6,13 @@ import pytest
 import torch
 from torch import nn
 
+from vidgan.models import video_gan
 from vidgan.models.video_gan import (
     ClipDiscriminator,
     GenerateConfig,
     Streams,
     VideoGenerator,
+    labelled_sheet,
     sheet,
     standing_statistics,
 )
@@ -117,3 +119,29 @@ def test_standing_statistics_undo_stale_batch_norm_statistics():
         fresh = g(z).video
     assert (fresh[0] - fresh[1]).abs().max() > 1e-2
     assert all(m.momentum == 0.1 for m in g.modules() if isinstance(m, nn.BatchNorm3d))
+
+
+def test_the_mask_starts_near_the_share_of_a_frame_that_moves():
+    torch.manual_seed(0)
+    g = VideoGenerator(TINY)
+    standing_statistics(g, batches=2, batch=8)
+    with torch.no_grad():
+        mask = g(torch.randn(8, TINY.latent)).mask
+    assert 0.15 < mask.mean() < 0.4  # sigmoid(MASK_PRIOR) = 0.27, before any training
+
+
+def test_labelled_sheet_puts_a_band_of_labels_over_the_enlarged_sheet():
+    out = VideoGenerator(TINY)(torch.randn(2, TINY.latent))
+    picture = labelled_sheet(out, columns=4, min_tile=48)  # 16-pixel tiles, enlarged 3 times
+    assert picture.shape == (3, 16 + 3 * (2 * 18 + 2), 3 * (13 * 18 + 2))
+    assert picture[:, :16].min() < 0.5  # dark text on the white band
+
+
+def test_the_foreground_pads_time_by_repeating_the_end_frames():
+    conv = video_gan._TimeEdgeConv3d(2, 3)
+    x = torch.randn(1, 2, 5, 6, 6)
+    padded = torch.nn.functional.pad(x, (0, 0, 0, 0, 1, 1), mode="replicate")
+    torch.testing.assert_close(conv(x), nn.Conv3d.forward(conv, padded))
+    # a clip that is still in time gives a still output, at its ends too
+    still = conv(torch.randn(1, 2, 1, 6, 6).expand(-1, -1, 5, -1, -1))
+    torch.testing.assert_close(still, still[:, :, :1].expand_as(still))

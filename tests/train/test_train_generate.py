@@ -59,7 +59,8 @@ def test_procedural_steps_write_everything_and_resume(tmp_path):
         "sheet_000004.png",
     ]
     picture = cv2.imread(str(out / "sheet_000004.png"))
-    assert picture.shape[1] == 13 * 18 + 2  # composite, foreground, mask x 4 frames, background
+    # composite, foreground, mask x 4 frames, background; 16-pixel tiles enlarged 6 times
+    assert picture.shape[1] == 6 * (13 * 18 + 2)
     rows = log_rows(out / "log.csv")
     assert [int(r["step"]) for r in rows] == [2, 4]
     for key in ("g_loss", "d_loss", "mask", "recon", "val_mask", "val_motion_in_mask"):

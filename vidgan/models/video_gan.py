@@ -12,10 +12,9 @@ maps a still to a latent, and the generator then predicts the still's future fra
 
 Differences from the paper, for a CPU and for artefact-free pictures:
 - every upsampling is nearest-neighbour resizing followed by a 3x3(x3) convolution, not a
-  transposed convolution, so there is no checkerboard pattern; the generator's convolutions
-  pad by repeating the edge, not with zeros, so the first and last frames and the borders are
-  painted like the rest (with zeros, the mask learned to vanish at both ends of the clip and
-  a frame appeared along the borders);
+  transposed convolution, so there is no checkerboard pattern; the foreground's convolutions
+  pad time by repeating the first and last frames, not with zeros, so that the clip's ends
+  are painted like its middle (with zeros, the mask learned to vanish at both ends);
 - batch normalisation, as in the paper; in eval mode it uses its running statistics, so a
   generated clip does not depend on the rest of its batch;
 - the foreground's first space-time grid is a point plus a velocity in feature space,
@@ -81,6 +80,12 @@ class GenerateConfig:
         return {k: int(v) for k, v in asdict(self).items()}
 
 
+# the mask's initial log-odds: sigmoid(-1) = 27% everywhere, about twice the share of a
+# procedural frame that moves. Starting at one half, the foreground stream learned to paint
+# static detail over the whole frame; at 12% (-2) it stopped moving in a pilot run.
+MASK_PRIOR = -1.0
+
+
 class Streams(NamedTuple):
     """What the generator paints; every tensor is in [0, 1]."""
 
@@ -90,16 +95,28 @@ class Streams(NamedTuple):
     background: torch.Tensor  # (B, 3, H, W), the same for every frame
 
 
+class _TimeEdgeConv3d(nn.Conv3d):
+    """A 3x3x3 convolution that pads time by repeating the first and last frames and space
+    with zeros: zeros in time made the mask fade out at both ends of the clip."""
+
+    def __init__(self, c_in: int, c_out: int, bias: bool = True) -> None:
+        super().__init__(c_in, c_out, 3, padding=(0, 1, 1), bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # F.pad's "replicate" on 5-D tensors is several times slower on the CPU than this copy
+        x = torch.cat([x[:, :, :1], x, x[:, :, -1:]], 2)  # (B, C, T + 2, H, W)
+        return super().forward(x)
+
+
 def _up(dims: int, c_in: int, c_out: int) -> nn.Sequential:
     """Double every axis (T, H, W for dims=3; H, W for dims=2) by nearest resizing, then a 3x3
     (x3) convolution, batch norm and ReLU."""
-    conv, norm = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
-    return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"),
-        conv(c_in, c_out, 3, padding=1, padding_mode="replicate", bias=False),
-        norm(c_out),
-        nn.ReLU(),
-    )
+    if dims == 3:
+        conv: nn.Module = _TimeEdgeConv3d(c_in, c_out, bias=False)
+        norm: nn.Module = nn.BatchNorm3d(c_out)
+    else:
+        conv, norm = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv, norm, nn.ReLU())
 
 
 def _widths(finest: int, stages: int) -> list[int]:
@@ -142,10 +159,11 @@ class VideoGenerator(nn.Module):
         self.fg_velocity = nn.Linear(c.latent, fg[0] * 16)
         self.fg_norm = nn.Sequential(nn.BatchNorm3d(fg[0]), nn.ReLU())
         self.fg_body = nn.Sequential(*[_up(3, fg[i], fg[i + 1]) for i in range(n - 1)])
-        self.fg_out = nn.Sequential(  # 3 colour channels and the mask
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv3d(fg[-1], 4, 3, padding=1, padding_mode="replicate"),
-        )
+        out = _TimeEdgeConv3d(fg[-1], 4)  # 3 colour channels and the mask
+        assert out.bias is not None
+        with torch.no_grad():  # the mask starts small (see MASK_PRIOR)
+            out.bias[3] = MASK_PRIOR
+        self.fg_out = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), out)
 
         # background stream: one still, upsampled in space only
         self.bg_seed = nn.Linear(c.latent, bg[0] * 16)
@@ -153,7 +171,7 @@ class VideoGenerator(nn.Module):
         self.bg_body = nn.Sequential(*[_up(2, bg[i], bg[i + 1]) for i in range(n - 1)])
         self.bg_out = nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(bg[-1], 3, 3, padding=1, padding_mode="replicate"),
+            nn.Conv2d(bg[-1], 3, 3, padding=1),
         )
 
         self.encoder = ImageEncoder(config) if c.encoder else None
