@@ -471,6 +471,14 @@ def _run_options(command: Any) -> Any:
     show_default=True,
     help="Step from which the adversarial losses reach the generator.",
 )
+@click.option(
+    "--colour-steps",
+    type=click.IntRange(0),
+    default=3000,
+    show_default=True,
+    help="Steps fitting the global colour head to whole pictures before the GAN starts "
+    "(a few minutes on a CPU; 0 leaves it at the identity).",
+)
 @_run_options
 def train_restore_cmd(
     data: tuple[str, ...],
@@ -484,6 +492,7 @@ def train_restore_cmd(
     sample_every: int,
     lr: float,
     adv_start: int,
+    colour_steps: int,
     device: str,
     seed: int,
     fresh: bool,
@@ -507,7 +516,13 @@ def train_restore_cmd(
         ClipSource(list(data)) if data else None,
         PairedSource(*paired) if paired else None,
         model=RestoreConfig(width=width),
-        config=RestoreTrainConfig(batch=batch, crop=crop, length=length),
+        config=RestoreTrainConfig(
+            batch=batch,
+            crop=crop,
+            length=length,
+            colour_steps=colour_steps,
+            colour_examples=4096 if colour_steps else 0,
+        ),
         seed=seed,
     )
     settings = TrainSettings(

@@ -19,7 +19,13 @@ from vidgan.models import (
     low_view,
     save_weights,
 )
-from vidgan.processors.gan import GanRestorer, apply_coefficients_cv, prepare_frame, view_scale
+from vidgan.processors.gan import (
+    MOTION,
+    GanRestorer,
+    apply_coefficients_cv,
+    prepare_frame,
+    view_scale,
+)
 
 
 def test_untrained_generator_is_the_identity():
@@ -91,7 +97,9 @@ def test_weights_round_trip_and_processor(tmp_path):
     proc.reset()
     split = np.concatenate([proc.process(frames[:2]), proc.process(frames[2:])])
     assert whole.shape == frames.shape and whole.dtype == np.uint8
-    np.testing.assert_array_equal(whole, split)  # batching does not change the result
+    # batching does not change the result, but for the last bit of a matrix product's rounding
+    assert np.abs(whole.astype(int) - split).max() <= 1
+    assert (whole != split).mean() < 1e-3
     perframe = GanRestorer(
         loaded, torch.device("cpu"), precision="fp32", temporal=False, cpu_threads=None
     )
@@ -145,18 +153,24 @@ def test_coefficients_are_blended_over_time_where_the_picture_holds_still():
     cut = still // 4  # a much darker scene: every cell changes by more than MOTION
     cpu = torch.device("cpu")
 
-    def outputs(smooth: float) -> np.ndarray:
-        proc = GanRestorer(net, cpu, precision="fp32", smooth=smooth, cpu_threads=None)
-        return proc.process(np.stack([still, jittered, cut]))
+    def restorer(smooth: float) -> GanRestorer:
+        return GanRestorer(net, cpu, precision="fp32", smooth=smooth, cpu_threads=None)
 
-    plain, blended = outputs(0.0), outputs(0.7)
+    plain = restorer(0.0).process(np.stack([still, jittered, cut]))
+    blended = restorer(0.7).process(np.stack([still, jittered, cut]))
     np.testing.assert_array_equal(plain[0], blended[0])  # nothing to blend with yet
-
-    # the same scene again: the correction (output - input) changes less from the frame before
-    def step(out: np.ndarray) -> float:
-        first, second = out[0].astype(int) - still, out[1].astype(int) - jittered
-        return float(np.abs(second - first).mean())
-
-    assert step(blended) < 0.8 * step(plain)
+    assert not np.array_equal(plain[1], blended[1])  # the same scene: blended
     # a cut: every cell changed, so nothing is carried over
     assert np.abs(plain[2].astype(int) - blended[2]).max() <= 1
+
+    # the weights: 0.7 where a cell holds still, less as it changes, none from MOTION on
+    views = torch.full((3, 3, 2, 2), 0.5)
+    views[1] += torch.tensor([0.0, MOTION / 2])[None, None]  # two cells still, two half-moved
+    views[2] = views[1] + MOTION  # every cell moved by MOTION
+    coef = torch.randn(3, 12, 2, 2)
+    out = restorer(0.7)._blend(coef, views)
+    torch.testing.assert_close(out[0], coef[0])
+    kept = (out[1] - coef[1]) / (out[0] - coef[1])  # the share of the previous coefficients
+    torch.testing.assert_close(kept[..., 0], torch.full((12, 2), 0.7))
+    torch.testing.assert_close(kept[..., 1], torch.full((12, 2), 0.35))
+    torch.testing.assert_close(out[2], coef[2])

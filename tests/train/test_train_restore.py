@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from conftest import write_video
 
 from vidgan.cli import main
@@ -42,7 +43,7 @@ def tiny_task(corpus: Path) -> RestoreTask:
     return RestoreTask(
         ClipSource([str(corpus)]),
         model=RestoreConfig(width=4),
-        config=RestoreTrainConfig(batch=2, crop=32, length=3),
+        config=RestoreTrainConfig(batch=2, crop=32, length=3, colour_examples=16, colour_steps=2),
     )
 
 
@@ -114,6 +115,8 @@ def test_cli_trains_from_paired_folders(tmp_path, corpus, capsys):
         "2",
         "--crop",
         "32",
+        "--colour-steps",
+        "0",
         "--width",
         "4",
         "--sample-every",
@@ -163,6 +166,8 @@ def test_two_process_data_parallel_training(corpus, tmp_path):
         "2",
         "--crop",
         "32",
+        "--colour-steps",
+        "0",
         "--width",
         "4",
         "--device",
@@ -176,3 +181,17 @@ def test_two_process_data_parallel_training(corpus, tmp_path):
     rows = log_rows(out / "log.csv")
     assert [int(r["step"]) for r in rows][-1] == 3  # one log, written by rank 0 only
     assert (out / "generator.safetensors").exists()
+
+
+def test_the_colour_head_is_fitted_first_and_then_left_alone(corpus):
+    torch.manual_seed(0)
+    task = RestoreTask(
+        ClipSource([str(corpus)]),
+        model=RestoreConfig(width=4),
+        config=RestoreTrainConfig(crop=32, colour_examples=32, colour_steps=60),
+    )
+    head = task.generator.net.colour
+    logs = task.warm_up(task.generator, np.random.default_rng(1), torch.device("cpu"))
+    assert logs["colour_l1_after"] < 0.9 * logs["colour_l1_before"]
+    assert any(p.abs().sum() > 0 for p in head[-1].parameters())  # no longer the identity
+    assert not any(p.requires_grad for p in head.parameters())  # the GAN's steps leave it

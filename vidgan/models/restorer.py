@@ -17,6 +17,15 @@ Noise is invisible at low resolution (averaging 8x8 pixels divides it by eight),
 network is also shown how much fine detail each region holds, sqrt(mean((I - base)²)): noise
 raises it everywhere, flat regions included, where texture does not.
 
+Most of a water's cast is one correction for the whole picture, and judging it is a white
+balance: it compares the channels' means, spreads and darkest and brightest levels. Those
+statistics enter the network as logarithms, the gain leaves it as one, so that a ratio of
+statistics is a straight line for the network to learn. A global head, a small MLP on those
+statistics alone, adds the same correction to every cell, and the convolutional branch adds
+what differs from region to region. The global head is fitted first, on its own, to whole
+pictures (see `vidgan.train.restore`), which it learns in minutes where the whole GAN took
+far longer to learn the same thing.
+
 This is the deep-guided-filter idea (Wu et al., CVPR 2018) and HDRNet's (Gharbi et al.,
 SIGGRAPH 2017) split between a low-resolution network and a cheap full-resolution operator:
 the network never touches the full-resolution frame, so a 720p video restores on a laptop CPU.
@@ -85,6 +94,27 @@ def detail_energy(frames: torch.Tensor, scale: int) -> torch.Tensor:
     return F.avg_pool2d(detail * detail, scale // 2).sqrt()
 
 
+QUANTILES = (0.02, 0.1, 0.5, 0.9, 0.98)
+STATISTICS = 3 * (2 + len(QUANTILES))  # per channel: mean, deviation and the quantiles
+LOG_GAIN = 3.0  # gains are kept within exp(±3), 1/20 to 20
+COLOUR_HIDDEN = 64  # units of the global colour head's two hidden layers
+
+
+def colour_statistics(view: torch.Tensor) -> torch.Tensor:
+    """A picture's colour, as a white balance or a dehazing would measure it, on a log scale.
+
+    (B, 3, h, w) in [0, 1] -> (B, STATISTICS): per channel the log of the mean, of the standard
+    deviation and of the ``QUANTILES`` (the darkest pixels tell the veiling light, the
+    brightest and the mean how strongly each channel is attenuated).
+    """
+    flat = view.flatten(2).float()  # (B, 3, h·w)
+    mean = flat.mean(2)
+    spread = (flat - mean[..., None]).square().mean(2).sqrt()  # 0, not NaN, for one pixel
+    levels = torch.quantile(flat, torch.tensor(QUANTILES, device=view.device), dim=2)  # (Q, B, 3)
+    stats = torch.cat([mean, spread, levels.permute(1, 0, 2).flatten(1)], 1)
+    return torch.log(stats + 1 / 256)
+
+
 def apply_coefficients(frames: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
     """Apply low-resolution coefficients to full-resolution frames.
 
@@ -128,17 +158,27 @@ class RestoreNet(nn.Module):
             nn.Conv2d(2 * w, 2 * w, 3, padding=1),
             nn.LeakyReLU(0.1),
         )
-        self.glob = nn.Sequential(nn.Linear(2 * w + 6, 2 * w), nn.LeakyReLU(0.1))
+        self.glob = nn.Sequential(nn.Linear(2 * w + STATISTICS, 2 * w), nn.LeakyReLU(0.1))
         self.mid = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.LeakyReLU(0.1))
         last = nn.Conv2d(w, COEFFICIENTS, 3, padding=1)
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)  # type: ignore[arg-type]
         self.head = nn.Sequential(nn.Conv2d(3 * w, w, 3, padding=1), nn.LeakyReLU(0.1), last)
+        colour = nn.Linear(COLOUR_HIDDEN, COEFFICIENTS)
+        nn.init.zeros_(colour.weight)
+        nn.init.zeros_(colour.bias)
+        self.colour = nn.Sequential(
+            nn.Linear(STATISTICS, COLOUR_HIDDEN),
+            nn.LeakyReLU(0.1),
+            nn.Linear(COLOUR_HIDDEN, COLOUR_HIDDEN),
+            nn.LeakyReLU(0.1),
+            colour,
+        )
 
     def forward(self, views: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:
         b, t, c, h, w = views.shape
         current = views[:, -1]  # (B, 3, h, w)
-        stats = torch.cat([current.mean((2, 3)), current.std((2, 3))], 1)  # (B, 6)
+        stats = colour_statistics(current)  # (B, STATISTICS)
         # the change since the previous frame tells motion from noise
         change = (current - views[:, -2]) if t > 1 else torch.zeros_like(current)
 
@@ -147,12 +187,22 @@ class RestoreNet(nn.Module):
         noise = torch.log2(energy * 64 + 1 / 64)
         x = self.stem(torch.cat([views.reshape(b, t * c, h, w), change, noise], 1))  # (B, w, h, w)
         y = self.down(x)  # (B, 2w, h/2, w/2)
-        g = self.glob(torch.cat([y.mean((2, 3)), stats], 1))  # (B, 2w)
-        y = self.mid(y + g[:, :, None, None])
+        pooled = torch.cat([y.mean((2, 3)), stats], 1)  # (B, 2w + STATISTICS)
+        y = self.mid(y + self.glob(pooled)[:, :, None, None])
 
-        # back to 1/scale, with the finer features, to the coefficients
+        # back to 1/scale, with the finer features, to the coefficients; plus the global
+        # colour correction, the same for every cell
         y = F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
-        return self.head(torch.cat([x, y], 1))  # (B, 12, h, w)
+        coef = self.head(torch.cat([x, y], 1)) + self.colour(stats)[:, :, None, None]
+        return self.finish(coef)  # (B, 12, h, w)
+
+    @staticmethod
+    def finish(coef: torch.Tensor) -> torch.Tensor:
+        """Raw outputs (B, 12, h, w) to `apply_coefficients`' coefficients. The gain is
+        predicted as its logarithm: ratios of channel statistics, which is what a white
+        balance is, are sums and differences of log statistics."""
+        gain = coef[:, 0:3].clamp(-LOG_GAIN, LOG_GAIN).exp() - 1
+        return torch.cat([gain, coef[:, 3:]], 1)
 
 
 class RestoreGenerator(nn.Module):

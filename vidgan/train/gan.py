@@ -147,6 +147,11 @@ def train(
 
     g = task.generator.to(device)
     ds = task.discriminators.to(device)
+    checkpoint = os.path.join(settings.out, "checkpoint.pt")
+    resuming = settings.resume and os.path.exists(checkpoint)
+    warm_up = getattr(task, "warm_up", None)  # a task's own fitting before the GAN, if it has one
+    if warm_up is not None and not resuming:
+        warm_up(g, rng, device)
     ema = copy.deepcopy(g).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(g.parameters(), lr=settings.lr_g, betas=settings.betas)
     opt_d = torch.optim.Adam(ds.parameters(), lr=settings.lr_d, betas=settings.betas)
@@ -155,8 +160,7 @@ def train(
 
     # resume
     step = 0
-    checkpoint = os.path.join(settings.out, "checkpoint.pt")
-    if settings.resume and os.path.exists(checkpoint):
+    if resuming:
         try:
             state = torch.load(checkpoint, map_location=device, weights_only=True)
             g.load_state_dict(state["g"])
