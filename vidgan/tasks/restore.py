@@ -118,8 +118,8 @@ def restore(
         from vidgan.engine.device import select_device  # imports torch: only when it matters
 
         select_device(device)  # refuse a device that is not here, whichever model runs
+    processor = MODELS[model](device, precision, weights)  # the torch import and the weights
     started = time.perf_counter()
-    processor = MODELS[model](device, precision, weights)
 
     with VideoReader(input, deinterlace=deinterlace) as reader:
         if on_start is not None:
