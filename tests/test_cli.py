@@ -201,11 +201,11 @@ def test_generate_with_the_embedded_default(tmp_path, capsys):
     assert run("generate", "-n", "2", "--seed", "3", "-o", str(out)) == 0
     for i in range(2):
         info = vidgan.probe(out / f"clip_{i:03d}.mp4")
-        assert (info.width, info.height) == (64, 64)
-        assert len(decoded(out / f"clip_{i:03d}.mp4")) == 32
+        assert (info.width, info.height) == (32, 32)
+        assert len(decoded(out / f"clip_{i:03d}.mp4")) == 16
     assert (out / "sheet.png").stat().st_size > 0
     err = capsys.readouterr().err
-    assert "2/2" in err and "wrote 2 clips of 32 frames" in err
+    assert "2/2" in err and "wrote 2 clips of 16 frames" in err
 
 
 def test_generate_frames_interpolate_and_animate(tiny_generator, tmp_path, capsys):
