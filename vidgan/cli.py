@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import signal
 import sys
 import warnings
@@ -477,7 +478,7 @@ def _run_options(command: Any) -> Any:
     default=3000,
     show_default=True,
     help="Steps fitting the global colour head to whole pictures before the GAN starts "
-    "(a few minutes on a CPU; 0 leaves it at the identity).",
+    "(about a minute on a CPU; 0 leaves it at the identity).",
 )
 @_run_options
 def train_restore_cmd(
@@ -536,6 +537,12 @@ def train_restore_cmd(
         lr_g=lr,
         adv_start=adv_start,
     )
+    resuming = not fresh and os.path.exists(os.path.join(out, "checkpoint.pt"))
+    if colour_steps and not resuming and not quiet:
+        click.echo(
+            "vidgan: fitting the global colour head to whole pictures first (about a minute)",
+            err=True,
+        )
     _train_with_progress(task, settings, quiet, ("g_loss", "val_psnr"))
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
+from conftest import write_video
 
-from vidgan.data.clips import _cut, _plan
+from vidgan.data.clips import PairedSource, _cut, _plan
+from vidgan.errors import InputError
 
 
 def quadrants(side: int = 256) -> np.ndarray:
@@ -40,3 +44,19 @@ def test_zoomed_out_views_show_more_of_the_picture():
         colours.append(len({tuple(p) for p in pixels if p.max() == 255 and p.min() in (0, 255)}))
     assert max(spans) > 160  # some views cover most of the picture ...
     assert max(colours) == 4  # ... and then all four quadrants are seen at once in 32x32
+
+
+def test_pairs_of_other_shapes_are_refused_and_other_lengths_cut(tmp_path, caplog):
+    raw, ref = tmp_path / "raw", tmp_path / "ref"
+    raw.mkdir()
+    ref.mkdir()
+    write_video(raw / "a.mp4", frames=6, size=(96, 64))
+    write_video(ref / "a.mp4", frames=4, size=(48, 32))  # half the size: the same picture
+    source = PairedSource(str(raw), str(ref))
+    assert [(a.shape, b.shape) for a, b in source.pairs] == [((4, 64, 96, 3), (4, 64, 96, 3))]
+    assert "6 frames, its reference 4" in caplog.text
+
+    cv2.imwrite(str(raw / "b.png"), np.zeros((64, 96, 3), np.uint8))
+    cv2.imwrite(str(ref / "b.png"), np.zeros((64, 64, 3), np.uint8))
+    with pytest.raises(InputError, match="not the same picture"):
+        PairedSource(str(raw), str(ref))

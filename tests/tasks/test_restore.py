@@ -227,6 +227,17 @@ def test_containers_that_cannot_keep_timestamps_are_refused(make_video, name):
     assert not (src.parent / name).exists()
 
 
+@pytest.mark.parametrize(("name", "codec"), [("out.ts", "libvpx-vp9"), ("out.webm", "libx264")])
+def test_a_codec_the_container_cannot_hold_is_refused(make_video, name, codec):
+    # MPEG-TS took VP9 and wrote it as a data stream that nothing could read back
+    src = make_video(frames=3)
+    with pytest.raises(OutputError, match=f"cannot write {codec}"):
+        vidgan.restore(
+            src, src.parent / name, model="identity", settings=WriterSettings(codec=codec)
+        )
+    assert not (src.parent / name).exists()
+
+
 def test_refused_encoder_settings_fail_before_any_work(make_video, capfd):
     src = make_video(frames=3)
     capfd.readouterr()

@@ -183,6 +183,18 @@ class PairedSource:
             a = load_media(raws[name], max_side, max_frames)
             b = load_media(refs[name], max_side, max_frames)
             n = min(len(a), len(b))
+            (ha, wa), (hb, wb) = a.shape[1:3], b.shape[1:3]
+            if abs(wa / ha - wb / hb) > 0.02 * wa / ha:
+                raise InputError(
+                    f"{wa}x{ha} and its reference {refs[name]} ({wb}x{hb}) are not the same "
+                    "picture: their shapes differ",
+                    raws[name],
+                )
+            if len(a) != len(b):
+                log.warning(
+                    "%s: %d frames, its reference %d; training uses the first %d",
+                    raws[name], len(a), len(b), n,
+                )  # fmt: skip
             if a.shape[1:] != b.shape[1:]:
                 b = np.stack(
                     [cv2.resize(f, a.shape[2:0:-1], interpolation=cv2.INTER_AREA) for f in b]

@@ -38,6 +38,7 @@ CONTAINERS = ("mp4", "m4v", "mov", "mkv", "webm", "ts")
 # container cannot hold the original
 _DEFAULT_VIDEO = {"webm": "libvpx-vp9"}
 _FALLBACK_AUDIO = {"webm": "libopus"}
+_TS_VIDEO = frozenset({"h264", "hevc", "mpeg1video", "mpeg2video", "mpeg4"})  # with a TS type
 # URL scheme -> the container a live writer sends in
 NETWORK_FORMATS = {
     "udp": "mpegts",
@@ -341,6 +342,12 @@ class VideoWriter:
             raise OutputError(f"unknown video codec {codec!r}", self.path)
         if av.Codec(codec, "w").type != "video":
             raise OutputError(f"{codec!r} is not a video codec", self.path)
+        # MPEG-TS states no codec list to query, and writes a codec it has no stream type for
+        # (VP9, AV1) as an unreadable data stream, so it gets its own list
+        kind = av.Codec(codec, "w").canonical_name
+        known = _TS_VIDEO if ext == "ts" else self._output.supported_codecs
+        if known and kind not in known:
+            raise OutputError(f"cannot write {codec} ({kind}) into .{ext}", self.path)
         _check_preset(codec, settings, self.path)
         try:
             stream = self._output.add_stream(codec, rate=rate)
