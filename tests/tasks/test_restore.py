@@ -272,3 +272,17 @@ def test_the_gan_path_does_not_import_torchvision():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_damaged_packets_are_one_line_not_one_each(make_video, tmp_path, caplog):
+    src = make_video(frames=60, size=(320, 240))
+    data = bytearray(src.read_bytes())
+    rng = np.random.default_rng(3)
+    middle = slice(int(len(data) * 0.3), int(len(data) * 0.35))  # a few packets of the mdat
+    data[middle] = rng.integers(0, 256, middle.stop - middle.start, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    result = vidgan.restore(damaged, tmp_path / "out.mp4", model="identity")
+    assert 50 <= result.frames < 60  # the damaged ones are skipped, the rest restored
+    lines = [r.getMessage() for r in caplog.records if r.name == "vidgan.video.reader"]
+    assert len(lines) == 1 and "damaged packet(s)" in lines[0]

@@ -124,12 +124,14 @@ class VideoReader:
 
     def _decode(self) -> Iterator[av.VideoFrame]:
         """Yield decoded frames; demuxing failures are fatal, isolated decoding ones are not."""
-        errors = 0
+        errors, reason = 0, ""
         packets = self._container.demux(self._stream)
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
+                if errors:  # one line for them all, once the file has been read
+                    log.warning("%s: skipped %d damaged packet(s) (%s)", self.path, errors, reason)
                 return
             except av.error.FFmpegError as e:
                 raise InputError(f"truncated or damaged ({e.strerror})", self.path) from None
@@ -142,7 +144,7 @@ class VideoReader:
                     log.debug("%s: skipped an undecodable packet (%s)", self.path, e.strerror)
                     continue
                 errors += 1
-                log.warning("%s: skipped a damaged packet (%s)", self.path, e.strerror)
+                reason = e.strerror
                 if errors > _MAX_DECODE_ERRORS:
                     raise InputError(f"damaged video stream ({e.strerror})", self.path) from None
 
