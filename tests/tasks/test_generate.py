@@ -105,6 +105,7 @@ def test_bad_weights(tmp_path):
     bad.write_bytes(b"not weights")
     with pytest.raises(InputError, match="not a vidgan generation weights file"):
         vidgan.generate(str(tmp_path / "o"), 1, weights=str(bad))
+    assert not (tmp_path / "o").exists()  # no empty folder left behind
 
 
 def test_animate_starts_from_the_image(tiny_generator, tmp_path):

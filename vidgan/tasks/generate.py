@@ -179,8 +179,8 @@ def generate(
         raise ValueError(f"n must be at least 1 (got {n})")
     _check_frames(frames)
     started = time.perf_counter()
+    g = load_generator(weights).to(select_device(device))  # before the folder is made
     paths = _out_paths(folder, n, ext, interpolate, settings.overwrite)
-    g = load_generator(weights).to(select_device(device))
     dev = next(g.parameters()).device
     z = latents(seed, n, g.config.latent)
     log.info("generating %d clips of %d frames, seed %d", n, frames or g.config.frames, seed)
