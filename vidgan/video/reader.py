@@ -144,7 +144,7 @@ class VideoReader:
                     log.debug("%s: skipped an undecodable packet (%s)", self.path, e.strerror)
                     continue
                 errors += 1
-                reason = e.strerror
+                reason = e.strerror or str(e)
                 if errors > _MAX_DECODE_ERRORS:
                     raise InputError(f"damaged video stream ({e.strerror})", self.path) from None
 
