@@ -35,7 +35,7 @@ WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "vidgan", "weights", "ge
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/generate-default")
-    parser.add_argument("--steps", type=int, default=9000)
+    parser.add_argument("--steps", type=int, default=11000)
     parser.add_argument("--lr-g", type=float, default=2e-4)
     parser.add_argument("--lr-d", type=float, default=4e-4)
     parser.add_argument("--threads", type=int, default=1)
