@@ -517,13 +517,7 @@ def train_restore_cmd(
         ClipSource(list(data)) if data else None,
         PairedSource(*paired) if paired else None,
         model=RestoreConfig(width=width),
-        config=RestoreTrainConfig(
-            batch=batch,
-            crop=crop,
-            length=length,
-            colour_steps=colour_steps,
-            colour_examples=4096 if colour_steps else 0,
-        ),
+        config=RestoreTrainConfig(batch=batch, crop=crop, length=length, colour_steps=colour_steps),
         seed=seed,
     )
     settings = TrainSettings(

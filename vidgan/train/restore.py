@@ -98,8 +98,18 @@ class RestoreTask:
 
     # data
 
-    def _examples(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _examples(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        length: int | None = None,
+        zoom_out: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(degraded, target) clips, float32 (N, T, crop, crop, 3) each; ``length`` and
+        ``zoom_out`` default to the config's."""
         c = self.config
+        length = c.length if length is None else length
+        zoom_out = c.zoom_out if zoom_out is None else zoom_out
         degraded, target = [], []
         for _ in range(n):
             use_paired = self.paired is not None and (
@@ -107,28 +117,13 @@ class RestoreTask:
             )
             if use_paired:
                 assert self.paired is not None
-                raw, ref = self.paired.sample(rng, c.length, c.crop)
+                raw, ref = self.paired.sample(rng, length, c.crop)
             else:
                 assert self.clean is not None
-                ref = self.clean.sample(rng, c.length, c.crop, zoom_out=c.zoom_out)
+                ref = self.clean.sample(rng, length, c.crop, zoom_out=zoom_out)
                 raw = degrade_clip(ref, sample_params(rng), rng)
             degraded.append(raw)
             target.append(ref)
-        return np.stack(degraded), np.stack(target)  # (B, T, H, W, 3) each
-
-    def _whole_pictures(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(degraded, target) single frames of whole pictures, float32 (N, crop, crop, 3)."""
-        c = self.config
-        degraded, target = [], []
-        for _ in range(n):
-            if self.clean is not None and (self.paired is None or rng.random() >= c.paired_share):
-                ref = self.clean.sample(rng, 1, c.crop, zoom_out=1.0)
-                raw = degrade_clip(ref, sample_params(rng), rng)
-            else:
-                assert self.paired is not None
-                raw, ref = self.paired.sample(rng, 1, c.crop)
-            degraded.append(raw[0])
-            target.append(ref[0])
         return np.stack(degraded), np.stack(target)
 
     def warm_up(
@@ -149,9 +144,10 @@ class RestoreTask:
         assert isinstance(g, RestoreGenerator)
         net = g.net
         head = net.colour
+        # single frames of whole pictures (paired media as they come)
         degraded, target = (
-            torch.from_numpy(a).permute(0, 3, 1, 2).to(device)
-            for a in self._whole_pictures(rng, c.colour_examples)
+            torch.from_numpy(a[:, 0]).permute(0, 3, 1, 2).to(device)
+            for a in self._examples(rng, c.colour_examples, length=1, zoom_out=1.0)
         )  # (N, 3, crop, crop)
         stats = colour_statistics(low_view(degraded, self.model_config.scale))
         small, small_t = F.avg_pool2d(degraded, 4), F.avg_pool2d(target, 4)

@@ -340,14 +340,17 @@ class VideoWriter:
         codec = settings.codec or _DEFAULT_VIDEO.get(ext, "libx264")
         if codec not in av.codecs_available:
             raise OutputError(f"unknown video codec {codec!r}", self.path)
-        if av.Codec(codec, "w").type != "video":
+        encoder = av.Codec(codec, "w")
+        if encoder.type != "video":
             raise OutputError(f"{codec!r} is not a video codec", self.path)
         # MPEG-TS states no codec list to query, and writes a codec it has no stream type for
         # (VP9, AV1) as an unreadable data stream, so it gets its own list
-        kind = av.Codec(codec, "w").canonical_name
-        known = _TS_VIDEO if ext == "ts" else self._output.supported_codecs
-        if known and kind not in known:
-            raise OutputError(f"cannot write {codec} ({kind}) into .{ext}", self.path)
+        ts = self._output.format.name in ("mpegts", "rtp_mpegts")
+        known = _TS_VIDEO if ts else self._output.supported_codecs
+        if known and encoder.canonical_name not in known:
+            raise OutputError(
+                f"cannot write {codec} ({encoder.canonical_name}) into .{ext}", self.path
+            )
         _check_preset(codec, settings, self.path)
         try:
             stream = self._output.add_stream(codec, rate=rate)
