@@ -1,7 +1,7 @@
 """Train the embedded restoration weights from nothing: corpus, training, export, model card.
 
     pip install -e ".[corpus]"
-    python scripts/train_default_restore.py            # about 45 minutes on a 2-core CPU
+    python scripts/train_default_restore.py            # about 30 minutes on a 2-core CPU
 
 builds the corpus from registry-shipped media (scripts/build_corpus.py), trains the GAN with
 `vidgan train restore`'s defaults, and writes vidgan/weights/restore.safetensors with a model

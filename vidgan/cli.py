@@ -478,7 +478,7 @@ def _run_options(command: Any) -> Any:
     default=3000,
     show_default=True,
     help="Steps fitting the global colour head to whole pictures before the GAN starts "
-    "(about a minute on a CPU; 0 leaves it at the identity).",
+    "(2 to 3 minutes on a 2-core CPU; 0 leaves it at the identity).",
 )
 @_run_options
 def train_restore_cmd(
@@ -534,7 +534,7 @@ def train_restore_cmd(
     resuming = not fresh and os.path.exists(os.path.join(out, "checkpoint.pt"))
     if colour_steps and not resuming and not quiet:
         click.echo(
-            "vidgan: fitting the global colour head to whole pictures first (about a minute)",
+            "vidgan: fitting the global colour head to whole pictures first (a few minutes)",
             err=True,
         )
     _train_with_progress(task, settings, quiet, ("g_loss", "val_psnr"))
