@@ -247,6 +247,41 @@ def test_file_without_realtime_processes_every_frame(make_video, tmp_path):
     assert result.total.frames == 30 and result.total.dropped == 0
 
 
+class SlowSink:
+    """An output that takes ``seconds`` per frame, keeping the capture times it was given."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.written: list[float] = []
+
+    def write(self, image: np.ndarray, captured: float) -> None:
+        time.sleep(self.seconds)
+        self.written.append(captured)
+
+    def close(self) -> None:
+        pass
+
+
+def test_file_without_realtime_writes_every_frame_past_a_slow_output(make_video):
+    src = make_video(frames=30, size=(64, 48))
+    sink = SlowSink(0.01)  # slower than the identity model
+    result = stream(
+        str(src), model="identity", sinks=[sink], source_settings=SourceSettings(realtime=False)
+    )
+    assert result.total.frames == 30 and result.total.dropped == 0
+    assert len(sink.written) == 30 and sorted(set(sink.written)) == sink.written
+
+
+@pytest.mark.parametrize("batch", [2, 4])
+def test_every_frame_of_a_batch_reaches_the_outputs(make_video, tmp_path, batch):
+    src = make_video(frames=48, size=(64, 48))  # 1.9 s at 25 fps, played at its own rate
+    out = tmp_path / "out.ts"
+    result = stream(str(src), str(out), model="identity", batch=batch)
+    assert result.total.dropped_output == 0
+    assert len(decoded(out)) == result.total.frames == 48 - result.total.dropped_capture
+    assert result.total.frames >= 40
+
+
 def test_errors_before_anything_runs(make_video, tmp_path):
     src = str(make_video(frames=5))
     existing = tmp_path / "taken.ts"

@@ -278,9 +278,11 @@ def _run_model(
                     break
                 continue
 
+            # a newer batch may replace a result the outputs have not taken, but every frame of
+            # one batch reaches them: the later ones wait for the slot to empty
             images = processor.process(np.stack([f.image for f in frames]))
-            for f, image in zip(frames, images, strict=True):
-                out.put(LiveFrame(image, f.captured, f.index))
+            for i, (f, image) in enumerate(zip(frames, images, strict=True)):
+                out.put(LiveFrame(image, f.captured, f.index), wait=i > 0)
         out.close()
     except BaseException as e:
         out.close(e)
@@ -375,7 +377,7 @@ def stream(
         raise
 
     # the three threads
-    results = NewestFrame()
+    results = NewestFrame(lossless=live.slot.lossless)  # a file fed whole is written whole
     halt = threading.Event()
     worker = threading.Thread(
         target=_run_model,
@@ -447,6 +449,7 @@ def stream(
         error = e
     finally:
         halt.set()
+        results.close()  # releases a model thread waiting to hand over a result
         worker.join(5)
         live.close(wait=_LET_GO)
         closing = _close_sinks(all_sinks)

@@ -89,8 +89,10 @@ class NewestFrame:
 
     `put` replaces the frame in the slot; one that nobody took is counted in ``dropped``. With
     ``lossless=True`` `put` waits instead until the slot is empty (a file read as fast as the
-    consumer goes). `close` ends the slot: `get` returns what is left, then raises the error
-    the slot was closed with, or returns None for a clean end (see ``ended``).
+    consumer goes); ``put(frame, wait=True)`` waits once in a lossy slot (the later frames of
+    one batch, which must all reach the consumer). `close` ends the slot: `get` returns what is
+    left, then raises the error the slot was closed with, or returns None for a clean end (see
+    ``ended``).
     """
 
     def __init__(self, *, lossless: bool = False) -> None:
@@ -107,9 +109,9 @@ class NewestFrame:
         with self._cond:
             return self._closed and self._frame is None
 
-    def put(self, frame: LiveFrame) -> None:
+    def put(self, frame: LiveFrame, *, wait: bool = False) -> None:
         with self._cond:
-            while self.lossless and self._frame is not None and not self._closed:
+            while (wait or self.lossless) and self._frame is not None and not self._closed:
                 self._cond.wait(0.1)
             if self._closed:
                 return
