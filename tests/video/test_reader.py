@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import av
 import numpy as np
 import pytest
 from conftest import pattern, write_video
+from loopback import urls
 
 from vidgan.errors import InputError
 from vidgan.video import VideoReader, probe
@@ -197,3 +200,13 @@ def test_audio_only_file(tmp_path):
         write_tone(out, out.add_stream("aac", rate=44100, layout="mono"), 0.5)
     with pytest.raises(InputError, match="no video stream"):
         probe(path)
+
+
+def test_a_silent_network_source_times_out_with_one_line(monkeypatch):
+    # the module, not the function vidgan.video re-exports under its name
+    monkeypatch.setattr(importlib.import_module("vidgan.video.probe"), "NETWORK_TIMEOUT", (1, 1))
+    url, _ = urls()  # nobody sends to it
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"nothing came within 1 s \(is the sender running\?\)"):
+        probe(url)
+    assert time.monotonic() - started < 5

@@ -87,6 +87,9 @@ class VideoInfo:
         return "\n".join(lines)
 
 
+NETWORK_TIMEOUT = (10.0, 10.0)  # seconds to open a URL, and to wait for each read from it
+
+
 def open_input(
     path: str | os.PathLike[str],
     options: dict[str, str] | None = None,
@@ -98,9 +101,13 @@ def open_input(
 
     ``format`` names a demuxer or a capture device (``v4l2``, ``avfoundation``, ``dshow``);
     ``timeout`` is PyAV's: seconds to wait for data, or (open, read) seconds, after which the
-    open or read fails instead of hanging on a silent network source.
+    open or read fails instead of hanging on a silent network source. A URL opened without
+    one gets ``NETWORK_TIMEOUT``: FFmpeg would otherwise wait for a silent sender for ever,
+    deaf to Ctrl-C.
     """
     path = os.fspath(path)
+    if "://" in path and timeout is None:
+        timeout = NETWORK_TIMEOUT
     if "://" not in path and format is None:
         if not os.path.exists(path):
             raise InputError("no such file", path)
@@ -110,6 +117,10 @@ def open_input(
             raise InputError("empty file", path)
     try:
         return av.open(path, "r", format=format, options=options or {}, timeout=timeout)
+    except av.error.ExitError:  # the timeout's interruption
+        seconds = timeout[0] if isinstance(timeout, tuple) else timeout
+        within = f" within {seconds:g} s" if seconds is not None else ""
+        raise InputError(f"nothing came{within} (is the sender running?)", path) from None
     except av.error.FFmpegError as e:
         raise InputError(f"not a readable media file ({e.strerror})", path) from None
     except (OSError, UnicodeDecodeError) as e:
