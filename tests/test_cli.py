@@ -132,6 +132,7 @@ def test_existing_output_needs_overwrite(make_video, capsys):
         (["--bogus"], "No such option '--bogus'"),
         (["--preset", "nosuch"], "Invalid value for '--preset': 'nosuch' is not one of"),
         (["--codec", "mpeg2video"], "the mpeg2video encoder refused these settings"),
+        (["-m", "classic", "--weights", "x.safetensors"], "-m classic takes no weights"),
         (
             ["--weights", default_weights(DEFAULT_GENERATE)],
             "holds generation weights (for `vidgan generate`), not restoration weights",

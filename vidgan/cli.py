@@ -716,7 +716,8 @@ class _ClipBar:
 _frames_option = click.option(
     "--frames",
     type=click.IntRange(1, 1024),  # vidgan.tasks.generate.MAX_FRAMES, without importing torch
-    help="Frames per clip [default: the model's, 32]; other lengths extend the learned motion.",
+    help="Frames per clip [default: the model's, 16 for the embedded one]; other lengths "
+    "extend the learned motion.",
 )
 _fps_option = click.option(
     "--fps", type=click.IntRange(1, 240), default=16, show_default=True, help="Frame rate."
@@ -776,8 +777,8 @@ def generate_cmd(
 
     A moving foreground and its mask come from a 3D-convolutional stream, one still
     background from a 2D stream; sheet.png shows, for each clip, frames of the composite,
-    the foreground, the mask and the background. The embedded model makes 32 frames of
-    64x64, learned from moving shapes over photographs.
+    the foreground, the mask and the background. The embedded model makes 16 frames of
+    32x32, learned from moving shapes over photographs.
     """
     from vidgan.tasks.generate import generate
 
@@ -829,8 +830,8 @@ def animate_cmd(
 ) -> None:
     """Predict the future of a still IMAGE: encode it into the video GAN and paint a clip.
 
-    The image's centre square is resized to the model's size (64x64). Also writes the
-    output's name + .sheet.png with the foreground, mask and background.
+    The image's centre square is resized to the model's size (32x32 for the embedded one).
+    Also writes the output's name + .sheet.png with the foreground, mask and background.
     """
     import os
 

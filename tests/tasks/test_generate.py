@@ -100,6 +100,28 @@ def test_clips_of_an_earlier_run_are_refused_without_overwrite(tiny_generator, t
     assert sorted(p.name for p in out.iterdir()) == ["clip_005.mp4"]
 
 
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_interrupted_run_leaves_none_of_its_clips(tiny_generator, tmp_path, existing):
+    out = tmp_path / "o"
+    if existing:  # a folder of the user's: kept, with what it held
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    written = []
+
+    def interrupt_after_three(done: int, total: int) -> None:
+        written.append(done)
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vidgan.generate(str(out), 6, weights=str(tiny_generator), on_clip=interrupt_after_three)
+    assert written == [1, 2, 3]
+    if existing:
+        assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    else:
+        assert not out.exists()
+
+
 def test_bad_weights(tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not weights")

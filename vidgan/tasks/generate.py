@@ -13,12 +13,13 @@ each of the two streams learned.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -152,6 +153,22 @@ def _out_paths(folder: str, n: int, ext: str, interpolate: bool, overwrite: bool
     return paths
 
 
+@contextlib.contextmanager
+def _all_or_nothing(paths: list[str], folder: str, made: bool) -> Iterator[None]:
+    """On any failure or interruption inside, remove what the run wrote (``paths``, and the
+    ``folder`` if the run ``made`` it and nothing else went there), then re-raise."""
+    try:
+        yield
+    except BaseException:
+        for p in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(p)
+        if made:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
 def generate(
     folder: str,
     n: int = 8,
@@ -180,35 +197,37 @@ def generate(
     _check_frames(frames)
     started = time.perf_counter()
     g = load_generator(weights).to(select_device(device))  # before the folder is made
+    made = not os.path.isdir(folder)
     paths = _out_paths(folder, n, ext, interpolate, settings.overwrite)
-    dev = next(g.parameters()).device
-    z = latents(seed, n, g.config.latent)
-    log.info("generating %d clips of %d frames, seed %d", n, frames or g.config.frames, seed)
+    with _all_or_nothing(paths, folder, made):
+        dev = next(g.parameters()).device
+        z = latents(seed, n, g.config.latent)
+        log.info("generating %d clips of %d frames, seed %d", n, frames or g.config.frames, seed)
 
-    # the clips, in batches
-    shown: list[Streams] = []
-    with torch.no_grad():
-        for start in range(0, n, batch):
-            out = g(z[start : start + batch].to(dev), frames)
-            for i, video in enumerate(out.video):
-                write_clip(video, paths[start + i], fps, settings)
-                if on_clip is not None:
-                    on_clip(start + i + 1, n)
-            if start < 16:  # the sheet shows at most 16 clips
-                shown.append(Streams(*(t[: 16 - start].cpu() for t in out)))
+        # the clips, in batches
+        shown: list[Streams] = []
+        with torch.no_grad():
+            for start in range(0, n, batch):
+                out = g(z[start : start + batch].to(dev), frames)
+                for i, video in enumerate(out.video):
+                    write_clip(video, paths[start + i], fps, settings)
+                    if on_clip is not None:
+                        on_clip(start + i + 1, n)
+                if start < 16:  # the sheet shows at most 16 clips
+                    shown.append(Streams(*(t[: 16 - start].cpu() for t in out)))
 
-        # the walk between two latents
-        extra = []
-        if interpolate:
-            other = z[1] if n > 1 else latents(seed, 1, g.config.latent, first=1)[0]
-            walk = g(slerp(z[0], other, steps).to(dev), frames).video  # (S, T, 3, H, W)
-            strip = torch.cat(list(walk), dim=-1)  # (T, 3, H, S·W)
-            extra.append(write_clip(strip, paths[-1], fps, settings))
+            # the walk between two latents
+            extra = []
+            if interpolate:
+                other = z[1] if n > 1 else latents(seed, 1, g.config.latent, first=1)[0]
+                walk = g(slerp(z[0], other, steps).to(dev), frames).video  # (S, T, 3, H, W)
+                strip = torch.cat(list(walk), dim=-1)  # (T, 3, H, S·W)
+                extra.append(write_clip(strip, paths[-1], fps, settings))
 
-    sheet_path = os.path.join(folder, "sheet.png")
-    save_sheet(Streams(*(torch.cat(parts) for parts in zip(*shown, strict=True))), sheet_path)
-    t = frames or g.config.frames
-    return GenerateResult(paths[:n], sheet_path, t, time.perf_counter() - started, extra)
+        sheet_path = os.path.join(folder, "sheet.png")
+        save_sheet(Streams(*(torch.cat(parts) for parts in zip(*shown, strict=True))), sheet_path)
+        t = frames or g.config.frames
+        return GenerateResult(paths[:n], sheet_path, t, time.perf_counter() - started, extra)
 
 
 def load_still(path: str, size: int) -> torch.Tensor:
@@ -238,7 +257,7 @@ def animate(
 ) -> GenerateResult:
     """Write ``output``: the generator's prediction of the future of the still ``image``.
 
-    The image's centre square is resized to the model's size (64x64 for the default) and
+    The image's centre square is resized to the model's size (32x32 for the default) and
     encoded into a latent; the clip painted from it starts at the image. Also writes
     ``output``'s name + ``.sheet.png`` with the streams.
     """

@@ -46,11 +46,18 @@ def _load_gan(device: str, precision: str, weights: str | None, *, temporal: boo
     )
 
 
+def _no_weights(model: str, weights: str | None) -> None:
+    if weights is not None:  # a file the user meant for the GAN would go unused, unnoticed
+        raise ValueError(f"-m {model} takes no weights; --weights is for -m gan and gan-perframe")
+
+
 def _classic(device: str, precision: str, weights: str | None = None) -> Processor:
+    _no_weights("classic", weights)
     return ClassicRestorer()
 
 
 def _identity(device: str, precision: str, weights: str | None = None) -> Processor:
+    _no_weights("identity", weights)
     return Identity()
 
 
