@@ -30,7 +30,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
-    click.echo(f"vidgan: warning: {message}", err=True)
+    tqdm.write(f"vidgan: warning: {message}", file=sys.stderr)  # above a progress bar, if one runs
 
 
 class _Progress:
@@ -64,7 +64,10 @@ class _Progress:
 @click.version_option(__version__, "--version", prog_name="vidgan")
 @click.option("-v", "--verbose", is_flag=True, help="Log what vidgan decides (codecs, streams).")
 def cli(verbose: bool) -> None:
-    """Restore, generate and re-voice video with GANs."""
+    """Restore and generate video with GANs, from files or live streams.
+
+    Re-voicing (`vidgan lipsync`: a mouth that follows new speech) is planned, not yet built.
+    """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="vidgan: %(message)s"
     )
@@ -403,7 +406,10 @@ def _run_options(command: Any) -> Any:
                 "--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True
             ),
             click.option(
-                "--fresh", is_flag=True, help="Ignore a checkpoint in --out and start over."
+                "--fresh",
+                is_flag=True,
+                help="Start over: remove the checkpoint, log.csv, sheets and weights of an "
+                "earlier run in --out.",
             ),
             click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
         ]

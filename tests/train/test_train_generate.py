@@ -71,6 +71,23 @@ def test_procedural_steps_write_everything_and_resume(tmp_path):
     train(procedural_task(), settings(out, 6))
     assert [int(r["step"]) for r in log_rows(out / "log.csv")] == [2, 4, 6]
 
+    # resuming at or past the end trains nothing, and says so
+    with pytest.warns(UserWarning, match="already at step 6: nothing to train"):
+        train(procedural_task(), settings(out, 4))
+    assert [int(r["step"]) for r in log_rows(out / "log.csv")] == [2, 4, 6]
+
+    # a fresh start clears the earlier run's log and sheets, and nothing else
+    (out / "notes.txt").write_text("mine")
+    train(procedural_task(), TrainSettings(**{**settings(out, 2).__dict__, "resume": False}))
+    assert [int(r["step"]) for r in log_rows(out / "log.csv")] == [2]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.pt",
+        "generator.safetensors",
+        "log.csv",
+        "notes.txt",
+        "sheet_000002.png",
+    ]
+
 
 def test_discriminator_warm_up_leaves_the_generator_alone(tmp_path):
     task = procedural_task()

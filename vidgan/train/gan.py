@@ -18,6 +18,7 @@ import csv
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -127,6 +128,18 @@ def _existing_columns(path: str) -> list[str] | None:
         return next(csv.reader(f), None)
 
 
+RUN_FILES = ("checkpoint.pt", "checkpoint.pt.tmp", "log.csv", "generator.safetensors")
+
+
+def _clear_run(folder: str) -> None:
+    """Remove what an earlier run wrote into ``folder`` (its checkpoint, log, weights and
+    sample sheets); other files are left alone."""
+    for name in os.listdir(folder):
+        if name in RUN_FILES or (name.startswith("sheet_") and name.endswith(".png")):
+            os.remove(os.path.join(folder, name))
+            log.info("removed %s, from an earlier run", name)
+
+
 def train(
     task: GanTask,
     settings: TrainSettings,
@@ -149,6 +162,8 @@ def train(
     ds = task.discriminators.to(device)
     checkpoint = os.path.join(settings.out, "checkpoint.pt")
     resuming = settings.resume and os.path.exists(checkpoint)
+    if main and not resuming:
+        _clear_run(settings.out)  # a new run's log and sheets never follow an old run's
     warm_up = getattr(task, "warm_up", None)  # a task's own fitting before the GAN, if it has one
     if warm_up is not None and not resuming:
         warm_up(g, rng, device)
@@ -183,6 +198,12 @@ def train(
         rng = np.random.default_rng(settings.seed + 1000 * rank + step)
         if main:
             log.info("resumed from step %d", step)
+            if step >= settings.steps:
+                warnings.warn(
+                    f"{settings.out} is already at step {step}: nothing to train; ask for more "
+                    "than that many steps to go on",
+                    stacklevel=2,
+                )
 
     if world > 1:
         _share([g, ds, ema])
