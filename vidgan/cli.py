@@ -33,6 +33,11 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
     tqdm.write(f"vidgan: warning: {message}", file=sys.stderr)  # above a progress bar, if one runs
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 frame``, ``2 frames``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class _Progress:
     """A tqdm bar on stderr fed by the task's callbacks; frames, fps and ETA.
 
@@ -205,7 +210,7 @@ def restore_cmd(
         progress.close()
     if not quiet:
         click.echo(
-            f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+            f"wrote {result.output}: {_count(result.frames, 'frame')} in {result.seconds:.1f} s "
             f"({result.fps:.1f} fps)",
             err=True,
         )
@@ -806,7 +811,8 @@ def generate_cmd(
         bar.close()
     if not quiet:
         click.echo(
-            f"wrote {len(result.clips)} clips of {result.frames} frames and {result.sheet} "
+            f"wrote {_count(len(result.clips), 'clip')} of {_count(result.frames, 'frame')} and "
+            f"{result.sheet} "
             f"in {result.seconds:.1f} s",
             err=True,
         )
@@ -853,7 +859,8 @@ def animate_cmd(
         device=device,
         settings=WriterSettings(overwrite=overwrite),
     )
-    click.echo(f"wrote {result.clips[0]} ({result.frames} frames) and {result.sheet}", err=True)
+    length = _count(result.frames, "frame")
+    click.echo(f"wrote {result.clips[0]} ({length}) and {result.sheet}", err=True)
 
 
 @cli.command("info")
