@@ -114,6 +114,8 @@ def test_ctrl_c_finishes_a_playable_recording(tmp_path, ext):
         [sys.executable, "-m", "vidgan", "stream", str(src), "-o", str(out), "-m", "identity"],
         stderr=subprocess.PIPE,
         text=True,
+        # a suite started in the background inherits an ignored SIGINT, and so would vidgan
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4)  # importing takes a second or two; then about two seconds of frames
     proc.send_signal(signal.SIGINT)

@@ -207,6 +207,6 @@ def test_a_silent_network_source_times_out_with_one_line(monkeypatch):
     monkeypatch.setattr(importlib.import_module("vidgan.video.probe"), "NETWORK_TIMEOUT", (1, 1))
     url, _ = urls()  # nobody sends to it
     started = time.monotonic()
-    with pytest.raises(InputError, match=r"nothing came within 1 s \(is the sender running\?\)"):
+    with pytest.raises(InputError, match=r"nothing arrived within 1 s \(is the sender running\?\)"):
         probe(url)
     assert time.monotonic() - started < 5

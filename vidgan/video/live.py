@@ -243,19 +243,12 @@ class LiveSource:
             ts = _TS if scheme in ("udp", "srt", "tcp") else {}
             udp = _UDP if scheme == "udp" else {}
             options = {**_LOW_DELAY, **ts, **udp, **s.options}
-        try:
-            reader = VideoReader(
-                self.source,
-                options=options,
-                timeout=(s.connect_timeout, s.read_timeout) if self.kind == "url" else None,
-                live=self.kind != "file",
-            )
-        except InputError as e:
-            if self.kind == "url" and "exit requested" in e.message.lower():  # PyAV's timeout
-                raise InputError(
-                    f"nothing arrived within {s.connect_timeout:g} s", self.source
-                ) from None
-            raise
+        reader = VideoReader(
+            self.source,
+            options=options,
+            timeout=(s.connect_timeout, s.read_timeout) if self.kind == "url" else None,
+            live=self.kind != "file",
+        )
         return _PyAVCapture(reader, paced=self.kind == "file" and s.realtime)
 
     # the reader thread

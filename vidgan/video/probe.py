@@ -117,11 +117,12 @@ def open_input(
             raise InputError("empty file", path)
     try:
         return av.open(path, "r", format=format, options=options or {}, timeout=timeout)
-    except av.error.ExitError:  # the timeout's interruption
-        seconds = timeout[0] if isinstance(timeout, tuple) else timeout
-        within = f" within {seconds:g} s" if seconds is not None else ""
-        raise InputError(f"nothing came{within} (is the sender running?)", path) from None
     except av.error.FFmpegError as e:
+        if isinstance(e, av.error.ExitError) and timeout is not None:  # the timeout's doing
+            seconds = timeout[0] if isinstance(timeout, tuple) else timeout
+            raise InputError(
+                f"nothing arrived within {seconds:g} s (is the sender running?)", path
+            ) from None
         raise InputError(f"not a readable media file ({e.strerror})", path) from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot open ({e})", path) from None
