@@ -21,7 +21,6 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is availabl
     [
         ("cpu", "fp32", None),
         ("cpu", "bf16", torch.bfloat16),
-        ("cpu", "fp16", torch.float16),
         ("cuda", "auto", torch.float16),
         ("cuda", "fp32", None),
         ("cuda", "bf16", torch.bfloat16),
@@ -30,6 +29,11 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is availabl
 )
 def test_autocast_dtype(device: str, precision: str, dtype: torch.dtype | None) -> None:
     assert autocast_dtype(torch.device(device), precision) == dtype
+
+
+def test_fp16_on_the_cpu_is_granted_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="fp16 on the CPU is emulated"):
+        assert autocast_dtype(torch.device("cpu"), "fp16") == torch.float16
 
 
 @pytest.mark.parametrize(("native", "dtype"), [(True, torch.bfloat16), (False, None)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import torch
 
@@ -55,6 +56,12 @@ def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype
     if precision == "fp32":
         return None
     if precision == "fp16":
+        if device.type == "cpu":
+            warnings.warn(
+                "fp16 on the CPU is emulated and several times slower than fp32; "
+                "use --precision fp32, bf16 or auto",
+                stacklevel=2,
+            )
         return torch.float16
     if precision == "bf16":
         return torch.bfloat16
