@@ -81,10 +81,12 @@ def test_overwrite_removes_the_clips_of_an_earlier_larger_run(tiny_generator, tm
     vidgan.generate(str(out), 3, weights=w, interpolate=True)
     (out / "notes.txt").write_text("mine")
     (out / "clip_final.mp4").write_bytes(b"mine too")
+    (out / "clip_007.txt").write_text("not a clip")
     overwrite = vidgan.WriterSettings(overwrite=True)
     vidgan.generate(str(out), 1, weights=w, settings=overwrite)
     assert sorted(p.name for p in out.iterdir()) == [
         "clip_000.mp4",
+        "clip_007.txt",
         "clip_final.mp4",
         "notes.txt",
         "sheet.png",
@@ -120,6 +122,19 @@ def test_an_interrupted_run_leaves_none_of_its_clips(tiny_generator, tmp_path, e
         assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     else:
         assert not out.exists()
+
+
+def test_an_interrupted_overwrite_leaves_no_stale_sheet(tiny_generator, tmp_path):
+    out, w = tmp_path / "o", str(tiny_generator)
+    vidgan.generate(str(out), 2, weights=w)  # an earlier run, with its sheet
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        overwrite = vidgan.WriterSettings(overwrite=True)
+        vidgan.generate(str(out), 4, weights=w, settings=overwrite, on_clip=interrupt)
+    assert list(out.iterdir()) == []  # no sheet of clips that are gone
 
 
 def test_bad_weights(tmp_path):

@@ -282,6 +282,20 @@ def test_every_frame_of_a_batch_reaches_the_outputs(make_video, tmp_path, batch)
     assert result.total.frames >= 40
 
 
+def test_an_interrupt_as_the_stream_starts_stops_it_cleanly(make_video, tmp_path):
+    src = make_video(frames=50, size=(64, 48))
+    out = tmp_path / "o.ts"
+
+    def interrupt(message: str) -> None:  # Ctrl-C just as the "streaming" line is printed
+        raise KeyboardInterrupt
+
+    with pytest.raises(StreamFailed, match="no frames were written") as failed:
+        stream(str(src), str(out), model="identity", batch=4, on_start=interrupt)
+    result = failed.value.result  # the threads were stopped, and the statistics kept
+    assert result.ended == "interrupted" and result.total.frames == 0
+    assert not out.exists()  # nothing was written, so nothing is left
+
+
 def test_errors_before_anything_runs(make_video, tmp_path):
     src = str(make_video(frames=5))
     existing = tmp_path / "taken.ts"

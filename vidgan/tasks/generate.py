@@ -34,7 +34,7 @@ from vidgan.models.video_gan import Streams, labelled_sheet
 from vidgan.models.weights import load_generator
 from vidgan.video import VideoWriter, WriterSettings
 from vidgan.video.colour import RANGE_MPEG, SPC_UNSPECIFIED, resolve_colour
-from vidgan.video.writer import check_output_path
+from vidgan.video.writer import CONTAINERS, check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,8 @@ def save_sheet(streams: Streams, path: str) -> None:
     os.replace(tmp, path)
 
 
-# what `generate` writes into its folder; files of these names are its own
-_CLIP_NAME = re.compile(r"(clip_\d{3,}|interpolation)\.[a-z0-9]+")
+# what `generate` writes into its folder; videos of these names are its own
+_CLIP_NAME = re.compile(rf"(clip_\d{{3,}}|interpolation)\.({'|'.join(CONTAINERS)})")
 
 
 def _out_paths(folder: str, n: int, ext: str, interpolate: bool, overwrite: bool) -> list[str]:
@@ -156,7 +156,8 @@ def _out_paths(folder: str, n: int, ext: str, interpolate: bool, overwrite: bool
 @contextlib.contextmanager
 def _all_or_nothing(paths: list[str], folder: str, made: bool) -> Iterator[None]:
     """On any failure or interruption inside, remove what the run wrote (``paths``, and the
-    ``folder`` if the run ``made`` it and nothing else went there), then re-raise."""
+    ``folder`` if the run ``made`` it and nothing else went there), then re-raise. An earlier
+    run's sheet goes too: its clips were already replaced or removed."""
     try:
         yield
     except BaseException:
@@ -199,7 +200,7 @@ def generate(
     g = load_generator(weights).to(select_device(device))  # before the folder is made
     made = not os.path.isdir(folder)
     paths = _out_paths(folder, n, ext, interpolate, settings.overwrite)
-    with _all_or_nothing(paths, folder, made):
+    with _all_or_nothing([*paths, os.path.join(folder, "sheet.png")], folder, made):
         dev = next(g.parameters()).device
         z = latents(seed, n, g.config.latent)
         log.info("generating %d clips of %d frames, seed %d", n, frames or g.config.frames, seed)

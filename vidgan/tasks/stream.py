@@ -389,11 +389,6 @@ def stream(
     def counters() -> tuple[int, int, int, int, int]:
         return live.frames, live.dropped, results.dropped, live.disconnects, live.reconnects
 
-    if on_start is not None:
-        rate = f"{float(live.rate):.3g} fps" if live.rate else "unknown rate"
-        on_start(f"{live.source}: {live.kind}, {live.width}x{live.height}, {rate}")
-    live.start()
-    worker.start()
     started = time.monotonic()
     total = _Meter(started, counters())
     interval = _Meter(started, counters())
@@ -413,6 +408,12 @@ def stream(
         )
 
     try:
+        # from here on a Ctrl-C, however early, stops the threads and finishes the outputs
+        if on_start is not None:
+            rate = f"{float(live.rate):.3g} fps" if live.rate else "unknown rate"
+            on_start(f"{live.source}: {live.kind}, {live.width}x{live.height}, {rate}")
+        live.start()
+        worker.start()
         while True:
             now = time.monotonic()
             if stop is not None and stop.is_set():
@@ -450,7 +451,8 @@ def stream(
     finally:
         halt.set()
         results.close()  # releases a model thread waiting to hand over a result
-        worker.join(5)
+        if worker.ident is not None:  # started
+            worker.join(5)
         live.close(wait=_LET_GO)
         closing = _close_sinks(all_sinks)
         error = error or closing

@@ -458,7 +458,8 @@ class VideoWriter:
             self._carry.close()
         if self.frames_written == 0:
             if not self.url:
-                os.unlink(self._temp)
+                with contextlib.suppress(FileNotFoundError):  # a live file opens at frame one
+                    os.unlink(self._temp)
             raise OutputError("no frames were written", self.path)
         if not self.live:
             os.replace(self._temp, self.path)
