@@ -200,7 +200,8 @@ def generate(
     g = load_generator(weights).to(select_device(device))  # before the folder is made
     made = not os.path.isdir(folder)
     paths = _out_paths(folder, n, ext, interpolate, settings.overwrite)
-    with _all_or_nothing([*paths, os.path.join(folder, "sheet.png")], folder, made):
+    sheet_path = os.path.join(folder, "sheet.png")
+    with _all_or_nothing([*paths, sheet_path], folder, made):
         dev = next(g.parameters()).device
         z = latents(seed, n, g.config.latent)
         log.info("generating %d clips of %d frames, seed %d", n, frames or g.config.frames, seed)
@@ -225,7 +226,6 @@ def generate(
                 strip = torch.cat(list(walk), dim=-1)  # (T, 3, H, S·W)
                 extra.append(write_clip(strip, paths[-1], fps, settings))
 
-        sheet_path = os.path.join(folder, "sheet.png")
         save_sheet(Streams(*(torch.cat(parts) for parts in zip(*shown, strict=True))), sheet_path)
         t = frames or g.config.frames
         return GenerateResult(paths[:n], sheet_path, t, time.perf_counter() - started, extra)
